@@ -1,0 +1,238 @@
+/*
+ * mpr.h — Python's multiprocessing model over MPI ranks, in C.
+ *
+ * This header is the reference for the public API. Every prototype says
+ * which ranks may call it, how it blocks and what it returns.
+ *
+ * Execution model: every rank calls mpr_init(). On rank 0 it returns and
+ * main() goes on, like a Python script's __main__. On every other rank it
+ * serves work (Process targets) until rank 0 calls mpr_finalize(); then it
+ * finalizes MPI and exits the process with status 0.
+ *
+ * Error model: every call returns int; MPR_OK (0) or a negative MPR_E* code
+ * (calls that count return >= 0). mpr_strerror() names a code and
+ * mpr_last_error() gives this thread's detailed message for the most recent
+ * failure. A failed call had no effect: nothing is consumed, no item is lost.
+ *
+ * Timeouts are seconds as double: negative waits forever, 0 does not wait.
+ *
+ * Threads: mpr calls are made from one thread per rank (the thread that
+ * called mpr_init); mpr runs its own service thread on rank 0.
+ *
+ * ABI policy: within one major version, functions are only added and
+ * handle structs keep their size (they travel in task argument bytes and
+ * are guarded by _Static_assert). A major version bump may change both.
+ */
+#ifndef MPR_H
+#define MPR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MPR_EXTERN __attribute__((visibility("default")))
+#define MPR_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+
+#define MPR_VERSION_MAJOR 0
+#define MPR_VERSION_MINOR 1
+#define MPR_VERSION_PATCH 0
+
+/* "0.1.0": the version of the library that is linked, not of this header. */
+MPR_EXTERN const char *mpr_version_string(void);
+
+/* ------------------------------------------------------------------ errors */
+
+/* One table makes the enum, mpr_strerror() and mpr_err_name(). */
+#define MPR_ERRNO_MAP(XX)                                                                          \
+    XX(EINVAL, -1, "invalid argument")                                                             \
+    XX(ENOMEM, -2, "out of memory")                                                                \
+    XX(ETRUNC, -3, "buffer too small")                                                             \
+    XX(ENORANK, -4, "no free worker rank")                                                         \
+    XX(ETIMEDOUT, -5, "timed out")                                                                 \
+    XX(ECLOSED, -6, "object is closed")                                                            \
+    XX(EOF, -7, "end of file: the other end is closed and drained")                                \
+    XX(EPIPE, -8, "broken pipe: the other end is closed")                                          \
+    XX(EAGAIN, -9, "would block")                                                                  \
+    XX(EMPI, -10, "MPI call failed")                                                               \
+    XX(EFUNC, -11, "function reference does not resolve")                                          \
+    XX(ESTATE, -12, "call not allowed in this state")                                              \
+    XX(ERANK, -13, "call not allowed on this rank")                                                \
+    XX(EFULL, -14, "queue is full")                                                                \
+    XX(EEMPTY, -15, "queue is empty")                                                              \
+    XX(ETOOBIG, -16, "message too large")                                                          \
+    XX(ENOTFOUND, -17, "no such object")
+
+typedef enum {
+    MPR_OK = 0,
+#define MPR_ERRNO_ENUM(name, code, text) MPR_##name = code,
+    MPR_ERRNO_MAP(MPR_ERRNO_ENUM)
+#undef MPR_ERRNO_ENUM
+} mpr_errno;
+
+/* Short text for a code ("buffer too small"); unknown codes get a generic text. */
+MPR_EXTERN const char *mpr_strerror(int code);
+/* The code's name ("MPR_ETRUNC"). */
+MPR_EXTERN const char *mpr_err_name(int code);
+/* This thread's message for its latest failure. Borrowed; valid until the
+ * next failing mpr call on this thread. "" when nothing failed yet. */
+MPR_EXTERN const char *mpr_last_error(void);
+
+/* ----------------------------------------------------------------- runtime */
+
+/* Ranks: collective over MPI_COMM_WORLD. Initializes MPI (thread level
+ * MPI_THREAD_MULTIPLE) unless the program already did. On rank 0 returns
+ * MPR_OK; on other ranks serves work and never returns (exit(0) once rank 0
+ * calls mpr_finalize). A program started without mpirun is a singleton:
+ * rank 0 with no workers.
+ * Returns: MPR_OK, MPR_EMPI (MPI could not start or lacks thread support),
+ * MPR_ESTATE (called twice). */
+MPR_EXTERN int mpr_init(int *argc, char ***argv);
+
+/* Ranks: rank 0 only. Waits for every started Process to end (as Python joins
+ * non-daemon children at exit), stops the workers and finalizes MPI.
+ * Returns: MPR_OK, MPR_ESTATE (not initialized), MPR_EMPI. */
+MPR_EXTERN int mpr_finalize(void);
+
+/* This rank in MPI_COMM_WORLD, and the number of ranks (0 and 1 before init). */
+MPR_EXTERN int mpr_rank(void);
+MPR_EXTERN int mpr_size(void);
+/* Online CPUs of this host (multiprocessing.cpu_count()). */
+MPR_EXTERN int mpr_cpu_count(void);
+/* Worker ranks not running a Process now. Rank 0 only; others get MPR_ERANK. */
+MPR_EXTERN int mpr_free_workers(void);
+
+/* The current process: "MainProcess" on rank 0, the Process name
+ * ("Process-3") while a worker runs a target, "Worker-N" while it idles.
+ * Borrowed strings, valid until the next mpr call on this rank. */
+MPR_EXTERN const char *mpr_self_name(void);
+MPR_EXTERN const char *mpr_self_host(void);
+MPR_EXTERN long mpr_self_pid(void);
+
+/* Fail the running task with a message, as an uncaught Python exception
+ * does: `return mpr_raise("bad input %d", x);` The Process's exit code
+ * becomes 1 (Python's) and the message, with rank and host, reaches the
+ * parent (mpr_process_error). Outside a task it only sets mpr_last_error. */
+MPR_EXTERN int mpr_raise(const char *fmt, ...) MPR_PRINTF(1, 2);
+
+/* ----------------------------------------------------------------- Process */
+
+/* A target is any function of the program; it travels between ranks as
+ * (loaded object, offset) checked by the object's build-id, so it need not
+ * be registered. Its int return value is the Process's exit code. */
+typedef int (*mpr_target)(const void *arg, size_t len);
+
+typedef struct mpr_process mpr_process;
+
+/* Ranks: rank 0 only (MPR_ERANK otherwise). Copies len bytes of arg; the
+ * caller's buffer may be reused at once. *p is NULL on failure.
+ * Returns: MPR_OK, MPR_EINVAL (NULL p or fn, arg NULL with len > 0),
+ * MPR_EFUNC (fn is not in a loaded object), MPR_ETOOBIG, MPR_ENOMEM. */
+MPR_EXTERN int mpr_process_new(mpr_process **p, mpr_target fn, const void *arg, size_t len);
+/* Like mpr_process_new with a name instead of "Process-N". */
+MPR_EXTERN int mpr_process_new_named(mpr_process **p, const char *name, mpr_target fn,
+                                     const void *arg, size_t len);
+/* Runs the target on a free worker rank. Does not wait for it.
+ * Returns: MPR_OK, MPR_ENORANK (no worker free: the message says how many
+ * ranks exist and how to launch more), MPR_ESTATE (already started), MPR_EMPI. */
+MPR_EXTERN int mpr_process_start(mpr_process *p);
+/* Waits up to timeout for the target to return. MPR_OK once it has ended;
+ * MPR_ETIMEDOUT if it still runs (join again later); MPR_ESTATE if never
+ * started. */
+MPR_EXTERN int mpr_process_join(mpr_process *p, double timeout);
+/* 1 between start and the end of the target, else 0; or an error code. */
+MPR_EXTERN int mpr_process_is_alive(mpr_process *p);
+/* The target's return value once joined; -1 before (Python's None). */
+MPR_EXTERN int mpr_process_exitcode(const mpr_process *p);
+/* mpr_raise's message ("rank 2 (host) Process-1: ..."), or "" if none. Borrowed. */
+MPR_EXTERN const char *mpr_process_error(const mpr_process *p);
+/* Name, rank (-1 before start), host ("" before start), OS pid (0 before start). */
+MPR_EXTERN const char *mpr_process_name(const mpr_process *p);
+MPR_EXTERN int mpr_process_rank(const mpr_process *p);
+MPR_EXTERN const char *mpr_process_host(const mpr_process *p);
+MPR_EXTERN long mpr_process_pid(const mpr_process *p);
+/* Frees p; NULL is fine. A running process is joined first (its rank is
+ * needed back), as a Python Process object outlives its handle. */
+MPR_EXTERN void mpr_process_free(mpr_process *p);
+
+/* ------------------------------------------------------------ Queue, Pipe */
+
+/* Handles are plain values valid on every rank: copy them into a target's
+ * argument bytes as Python passes a Queue in args=(q,). */
+typedef struct {
+    int32_t home;  /* rank that serves the object */
+    uint32_t kind; /* object kind, checked by the server */
+    uint64_t id;   /* object id at home */
+} mpr_queue;
+typedef struct {
+    int32_t home;
+    uint32_t end;  /* 0 or 1, plus direction flags */
+    uint64_t id;
+} mpr_conn;
+
+/* Ranks: any. maxsize 0 means unbounded. Items are bytes of any length up
+ * to MPR_ITEM_MAX. Returns: MPR_OK, MPR_ENOMEM, MPR_EMPI. */
+#define MPR_ITEM_MAX ((size_t)1 << 30)
+MPR_EXTERN int mpr_queue_new(mpr_queue *q, size_t maxsize);
+/* A JoinableQueue: every get is matched by a task_done; join waits for all. */
+MPR_EXTERN int mpr_joinable_queue_new(mpr_queue *q, size_t maxsize);
+/* Ranks: any. Blocks up to timeout while the queue is full.
+ * Returns: MPR_OK, MPR_EFULL (timed out or nowait on a full queue),
+ * MPR_ECLOSED (queue closed), MPR_ETOOBIG (len > MPR_ITEM_MAX), MPR_EINVAL. */
+MPR_EXTERN int mpr_queue_put(mpr_queue q, const void *buf, size_t len, double timeout);
+MPR_EXTERN int mpr_queue_put_nowait(mpr_queue q, const void *buf, size_t len);
+/* Ranks: any. Blocks up to timeout while the queue is empty. Items of one
+ * producer come out in the order it put them.
+ * Returns: MPR_OK with *len set, MPR_EEMPTY (timed out or nowait on an
+ * empty queue), MPR_ETRUNC (the item is larger than cap: *len is set to its
+ * size and the item stays at the head of the queue), MPR_ECLOSED (closed and
+ * drained), MPR_EINVAL. */
+MPR_EXTERN int mpr_queue_get(mpr_queue q, void *buf, size_t cap, size_t *len, double timeout);
+MPR_EXTERN int mpr_queue_get_nowait(mpr_queue q, void *buf, size_t cap, size_t *len);
+/* Typed helpers: a NUL-terminated string (cap counts the NUL), an int64. */
+MPR_EXTERN int mpr_queue_put_str(mpr_queue q, const char *s, double timeout);
+MPR_EXTERN int mpr_queue_get_str(mpr_queue q, char *buf, size_t cap, double timeout);
+MPR_EXTERN int mpr_queue_put_i64(mpr_queue q, int64_t v, double timeout);
+MPR_EXTERN int mpr_queue_get_i64(mpr_queue q, int64_t *v, double timeout);
+/* Items now queued (>= 0), 1/0 for empty and full, or an error code. Like
+ * Python's, the answers may be stale by the time the caller acts. */
+MPR_EXTERN int mpr_queue_qsize(mpr_queue q);
+MPR_EXTERN int mpr_queue_empty(mpr_queue q);
+MPR_EXTERN int mpr_queue_full(mpr_queue q);
+/* No more puts, from any rank: put returns MPR_ECLOSED, get drains what is
+ * left and then returns MPR_ECLOSED, and blocked getters wake. */
+MPR_EXTERN int mpr_queue_close(mpr_queue q);
+/* JoinableQueue: mark one gotten item done (MPR_EINVAL if more task_done
+ * than items), and wait until every item put has been marked done. */
+MPR_EXTERN int mpr_queue_task_done(mpr_queue q);
+MPR_EXTERN int mpr_queue_join(mpr_queue q, double timeout);
+/* Frees the queue at its home; any rank, once. Items left are dropped. */
+MPR_EXTERN int mpr_queue_free(mpr_queue q);
+
+/* Ranks: any. A connected pair. duplex 1: both ends send and receive;
+ * duplex 0: a receives only and b sends only (Python's Pipe(False)).
+ * Returns: MPR_OK, MPR_ENOMEM, MPR_EMPI. */
+MPR_EXTERN int mpr_pipe_new(mpr_conn *a, mpr_conn *b, int duplex);
+/* Send len bytes to the other end. Does not wait for the receiver.
+ * Returns: MPR_OK, MPR_EPIPE (other end closed), MPR_ECLOSED (this end
+ * closed), MPR_EINVAL (receive-only end), MPR_ETOOBIG. */
+MPR_EXTERN int mpr_conn_send(mpr_conn c, const void *buf, size_t len);
+/* Receive the next message, waiting up to timeout.
+ * Returns: MPR_OK with *len set, MPR_ETIMEDOUT, MPR_EOF (the other end
+ * closed and every message was received), MPR_ETRUNC (*len = needed size;
+ * the message stays), MPR_ECLOSED (this end closed), MPR_EINVAL. */
+MPR_EXTERN int mpr_conn_recv(mpr_conn c, void *buf, size_t cap, size_t *len, double timeout);
+/* 1 if recv would not block (a message or end of file is there), 0 if the
+ * timeout passed first, or an error code. */
+MPR_EXTERN int mpr_conn_poll(mpr_conn c, double timeout);
+/* Close this end: the other end reads what was sent, then MPR_EOF. */
+MPR_EXTERN int mpr_conn_close(mpr_conn c);
+MPR_EXTERN int mpr_conn_send_str(mpr_conn c, const char *s);
+MPR_EXTERN int mpr_conn_recv_str(mpr_conn c, char *buf, size_t cap, double timeout);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MPR_H */

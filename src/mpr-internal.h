@@ -1,0 +1,294 @@
+/*
+ * mpr-internal.h — what the library's files share. Never installed.
+ *
+ * Naming: mpr__<noun>_<verb> for non-static internals (libuv's uv__).
+ */
+#ifndef MPR_INTERNAL_H
+#define MPR_INTERNAL_H
+
+#include "mpr.h"
+
+#include <mpi.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+/* ------------------------------------------------------------ error.c */
+
+/* Records a message for mpr_last_error() on this thread and returns code:
+ *   return mpr__fail(MPR_ETRUNC, "item is %zu bytes, buffer holds %zu", need, cap); */
+int mpr__fail(int code, const char *fmt, ...) MPR_PRINTF(2, 3);
+int mpr__vfail(int code, const char *fmt, va_list ap);
+
+/* The message mpr_raise() left for the task running on this thread, and
+ * its reset before each task. */
+const char *mpr__raise_message(void);
+void mpr__raise_reset(void);
+
+/* Turns an MPI failure into MPR_EMPI with MPI's own text, file and line
+ * (PetscCallMPI). mpr's communicators use MPI_ERRORS_RETURN so this sees
+ * errors instead of the job aborting. */
+int mpr__mpi_fail(int mpi_code, const char *call, const char *file, int line);
+#define MPR_MPI_CALL(call)                                                                         \
+    do {                                                                                           \
+        int mpr_mpi_rc_ = (call);                                                                  \
+        if (mpr_mpi_rc_ != MPI_SUCCESS)                                                            \
+            return mpr__mpi_fail(mpr_mpi_rc_, #call, __FILE__, __LINE__);                          \
+    } while (0)
+
+/* A broken internal invariant is a bug, not an error code: print where and
+ * abort the job (on in every build type; Redis serverAssert). */
+_Noreturn void mpr__assert_fail(const char *expr, const char *file, int line);
+#define MPR_ASSERT(expr) ((expr) ? (void)0 : mpr__assert_fail(#expr, __FILE__, __LINE__))
+
+/* Propagate a negative code (PetscCall). */
+#define MPR_CHECK(call)                                                                            \
+    do {                                                                                           \
+        int mpr_rc_ = (call);                                                                      \
+        if (mpr_rc_ < 0)                                                                           \
+            return mpr_rc_;                                                                        \
+    } while (0)
+
+/* size_t to the int counts MPI wants, refusing what does not fit. */
+int mpr__count_to_int(size_t n, int *out);
+
+/* ------------------------------------------------------------- log.c */
+
+/* Lines go to stderr prefixed "mpr rank@host:". MPR_LOG=debug|info|warn
+ * (default warn) picks what shows. */
+enum { MPR__LOG_WARN = 1, MPR__LOG_INFO = 2, MPR__LOG_DEBUG = 3 };
+void mpr__log(int level, const char *fmt, ...) MPR_PRINTF(2, 3);
+#define MPR_WARN(...) mpr__log(MPR__LOG_WARN, __VA_ARGS__)
+#define MPR_INFO(...) mpr__log(MPR__LOG_INFO, __VA_ARGS__)
+#ifdef NDEBUG
+#define MPR_DEBUG(...) ((void)0)
+#else
+#define MPR_DEBUG(...) mpr__log(MPR__LOG_DEBUG, __VA_ARGS__)
+#endif
+
+/* ------------------------------------------------------------ wait.c */
+
+/* Waiting without stealing a core: test, then yield, then sleep with an
+ * exponential backoff up to MPR_BACKOFF_MAX_US (mpi4py.futures does the
+ * same). Every blocking wait in mpr goes through here. */
+typedef struct {
+    unsigned polls;
+    long sleep_ns;
+} mpr__backoff;
+void mpr__backoff_reset(mpr__backoff *b);
+/* Pause once; never longer than `limit_s` seconds (negative: no limit). */
+void mpr__backoff_pause(mpr__backoff *b, double limit_s);
+/* Deadline in MPI_Wtime seconds for a timeout (negative timeout: +inf). */
+double mpr__deadline(double timeout);
+/* Seconds left until the deadline, 0 when passed. */
+double mpr__remaining(double deadline);
+
+/* Waits for a message matching (src, tag) on comm until timeout. Returns 1
+ * with *msg and *status set, 0 on timeout, or MPR_EMPI. */
+int mpr__probe_wait(MPI_Comm comm, int src, int tag, double timeout, MPI_Message *msg,
+                    MPI_Status *status);
+/* Receives a probed message into a new malloc'd buffer (*len bytes). */
+int mpr__mrecv_alloc(MPI_Message *msg, const MPI_Status *status, void **buf, size_t *len);
+
+/* ------------------------------------------------------------ wire.c */
+
+/* Every MPI tag mpr uses, in one place. They live on mpr's own duplicated
+ * communicators, never on the user's. Object ids travel in message bodies,
+ * never in tags, so MPI_TAG_UB is no limit. */
+enum {
+    MPR__TAG_TASK = 1, /* rank 0 -> worker: run a target */
+    MPR__TAG_DONE,     /* worker -> rank 0: the target returned */
+    MPR__TAG_STOP,     /* rank 0 -> worker: finalize and exit */
+    MPR__TAG_REQ,      /* any rank -> service: object request */
+    MPR__TAG_REP,      /* service -> requester: reply */
+    MPR__TAG_OUT,      /* worker -> service: forwarded stdout bytes */
+};
+
+/* A bounded writer and a bounded reader over bytes. The reader never reads
+ * past its end: a short or malformed message sets `bad` and every later
+ * read returns zeros, so decoders check once at the end. */
+typedef struct {
+    unsigned char *data;
+    size_t len, cap;
+    bool oom;
+} mpr__wbuf;
+typedef struct {
+    const unsigned char *data;
+    size_t len, pos;
+    bool bad;
+} mpr__rbuf;
+
+void mpr__wbuf_init(mpr__wbuf *w);
+void mpr__wbuf_free(mpr__wbuf *w);
+void mpr__wbuf_put(mpr__wbuf *w, const void *p, size_t n);
+void mpr__wbuf_u32(mpr__wbuf *w, uint32_t v);
+void mpr__wbuf_u64(mpr__wbuf *w, uint64_t v);
+void mpr__wbuf_f64(mpr__wbuf *w, double v);
+void mpr__wbuf_bytes(mpr__wbuf *w, const void *p, size_t n); /* u64 length + bytes */
+void mpr__wbuf_str(mpr__wbuf *w, const char *s);
+
+void mpr__rbuf_init(mpr__rbuf *r, const void *data, size_t len);
+uint32_t mpr__rbuf_u32(mpr__rbuf *r);
+uint64_t mpr__rbuf_u64(mpr__rbuf *r);
+double mpr__rbuf_f64(mpr__rbuf *r);
+/* Borrowed pointer into the message and its length; NULL when bad. */
+const void *mpr__rbuf_bytes(mpr__rbuf *r, size_t *n);
+/* Copies a string into out (cap bytes, always terminated); bad if too long. */
+void mpr__rbuf_str(mpr__rbuf *r, char *out, size_t cap);
+
+/* A function reference that means the same function on every rank of one
+ * build: the ELF build-id of the loaded object that holds it, and its
+ * offset from that object's load address. */
+#define MPR__BUILD_ID_MAX 32
+typedef struct {
+    uint8_t build_id[MPR__BUILD_ID_MAX];
+    uint32_t build_id_len;
+    uint64_t offset;
+} mpr__fnref;
+int mpr__fnref_make(void (*fn)(void), mpr__fnref *out);
+int mpr__fnref_resolve(const mpr__fnref *ref, void (**fn)(void));
+void mpr__wbuf_fnref(mpr__wbuf *w, const mpr__fnref *ref);
+void mpr__rbuf_fnref(mpr__rbuf *r, mpr__fnref *ref);
+
+/* --------------------------------------------------------- runtime.c */
+
+#define MPR__HOST_MAX 64
+#define MPR__NAME_MAX 64
+
+typedef struct {
+    long pid;
+    char host[MPR__HOST_MAX];
+} mpr__rank_info;
+
+typedef struct {
+    bool initialized;
+    bool we_init_mpi; /* finalize MPI only if mpr started it */
+    int rank, size;
+    MPI_Comm comm_task; /* rank 0 <-> workers: tasks and completions */
+    MPI_Comm comm_svc;  /* any rank <-> service thread on rank 0 */
+    char host[MPR__HOST_MAX];
+    char name[MPR__NAME_MAX];
+    mpr__rank_info *ranks; /* rank 0 only: every rank's pid and host */
+    bool *busy;            /* rank 0 only: worker rank runs a Process */
+    int nfree;
+} mpr__runtime;
+
+extern mpr__runtime mpr__rt;
+
+int mpr__require_init(void);
+int mpr__require_rank0(const char *what);
+/* Takes the lowest free worker rank (or fails with MPR_ENORANK saying how
+ * many ranks there are and how to launch more), and gives one back. */
+int mpr__worker_take(int *rank);
+void mpr__worker_give(int rank);
+void mpr__self_set_name(const char *name);
+
+/* ----------------------------------------------------------- output.c */
+
+void mpr__output_init(void);
+void mpr__output_fini(void);
+/* Worker: flushes stdout; returns the bytes forwarded since init. */
+uint64_t mpr__output_flush(void);
+/* Rank 0's service thread: writes one forwarded chunk to stdout. */
+int mpr__output_serve(MPI_Message *msg, const MPI_Status *st);
+/* Rank 0: waits until `total` bytes from `rank` have been written. */
+void mpr__output_wait(int rank, uint64_t total);
+
+/* ---------------------------------------------------------- process.c */
+
+void mpr__worker_run_task(void *msg, size_t len);
+/* Joins every Process still running (mpr_finalize, as Python at exit). */
+void mpr__process_join_all(void);
+
+/* ---------------------------------------------------------- service.c */
+
+/* The service thread on rank 0 hosts queues and pipes. Requests carry an
+ * operation, the object and arguments; replies carry a code, a value, the
+ * error text (set by the server, shown by the client) and a payload. */
+enum {
+    MPR__OP_QUEUE_NEW = 1,
+    MPR__OP_QUEUE_PUT,
+    MPR__OP_QUEUE_GET,
+    MPR__OP_QUEUE_QSIZE,
+    MPR__OP_QUEUE_CLOSE,
+    MPR__OP_QUEUE_TASK_DONE,
+    MPR__OP_QUEUE_JOIN,
+    MPR__OP_QUEUE_FREE,
+    MPR__OP_PIPE_NEW,
+    MPR__OP_PIPE_SEND,
+    MPR__OP_PIPE_RECV,
+    MPR__OP_PIPE_POLL,
+    MPR__OP_PIPE_CLOSE,
+    MPR__OP_COUNT
+};
+
+typedef struct {
+    uint32_t op;
+    uint32_t kind; /* object kind the client believes it holds */
+    uint64_t id;
+    uint32_t end;  /* pipe end, or queue flags */
+    uint64_t arg;  /* capacity of the caller's buffer, maxsize, ... */
+    double timeout;
+    const void *payload;
+    size_t payload_len;
+} mpr__request;
+
+typedef struct {
+    int code;
+    uint64_t value;
+    char error[512];
+    const void *payload; /* points into raw */
+    size_t payload_len;
+    void *raw; /* the received message; mpr__reply_free releases it */
+} mpr__reply;
+
+/* Sends a request to the object's home and waits for its reply. Returns the
+ * reply's code; a negative code is also recorded with the server's text.
+ * The caller frees rep with mpr__reply_free whatever the code. */
+int mpr__call(int home, const mpr__request *req, mpr__reply *rep);
+void mpr__reply_free(mpr__reply *rep);
+/* Like mpr__call for requests without a payload in the answer. */
+int mpr__call_simple(int home, const mpr__request *req, uint64_t *value);
+
+/* What a server-side handler answers. The payload is borrowed from the
+ * object until the answer is sent (the service sends before it touches the
+ * object again); `drop` is freed after sending. */
+typedef struct {
+    int code;
+    uint64_t value;
+    char error[512];
+    const void *payload;
+    size_t payload_len;
+    void *drop;
+    bool destroy_object; /* the request freed the object */
+} mpr__answer;
+
+/* A handler's "not now": the service parks the request until the object
+ * changes or the request's timeout passes. */
+#define MPR__WOULD_BLOCK 1
+
+/* An object kind as the service sees it: queue.c and pipe.c provide these.
+ * handle() either answers (code <= 0) or returns MPR__WOULD_BLOCK without
+ * changing anything; timed_out() answers a parked request whose time is
+ * up. Both run on the service thread only. */
+typedef struct {
+    uint32_t new_op;
+    int (*create)(const mpr__request *req, void **impl, uint32_t *kind, mpr__answer *ans);
+    int (*handle)(void *impl, const mpr__request *req, mpr__answer *ans);
+    void (*timed_out)(void *impl, const mpr__request *req, mpr__answer *ans);
+    void (*destroy)(void *impl);
+} mpr__object_ops;
+
+extern const mpr__object_ops mpr__queue_ops;
+extern const mpr__object_ops mpr__pipe_ops;
+
+/* snprintf into an answer's error text; returns code. */
+int mpr__answer_fail(mpr__answer *ans, int code, const char *fmt, ...) MPR_PRINTF(3, 4);
+
+int mpr__service_start(void);
+void mpr__service_stop(void);
+
+/* Object kinds, checked by the server against the handle. */
+enum { MPR__KIND_QUEUE = 0x51554555u, MPR__KIND_JQUEUE = 0x4a515545u, MPR__KIND_PIPE = 0x50495045u };
+
+#endif /* MPR_INTERNAL_H */

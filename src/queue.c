@@ -1,0 +1,350 @@
+/*
+ * queue.c — multiprocessing.Queue and JoinableQueue over MPI messages.
+ *
+ * DESIGN
+ *   A queue lives at its home, the service thread of rank 0 (service.c);
+ *   the handle {home, kind, id} is a plain value any rank may use. put and
+ *   get are one request/reply round trip each over MPI point-to-point. The
+ *   server holds the items in a FIFO list; a client has one request in
+ *   flight and MPI keeps messages between two ranks in order, so items of
+ *   one producer come out in the order they were put.
+ *
+ *   Blocking: a get on an empty queue, a put on a full bounded queue and a
+ *   join with unfinished items are parked at the server and answered when
+ *   the queue changes or their timeout passes (service.c). A get whose
+ *   buffer is too small is answered MPR_ETRUNC with the item's size; the
+ *   item stays at the head. close() wakes every waiter.
+ *
+ *   Measured: see apps/bench (a round trip through the service thread).
+ */
+#include "mpr-internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(sizeof(mpr_queue) == 16, "mpr_queue travels in task argument bytes");
+
+typedef struct item {
+    struct item *next;
+    size_t len;
+    unsigned char data[];
+} item;
+
+typedef struct {
+    item *head, **tail;
+    size_t count, maxsize;
+    size_t unfinished; /* JoinableQueue: put but not yet task_done */
+    bool closed, joinable;
+} queue;
+
+/* --------------------------------------------------------------- server */
+
+static int queue_create(const mpr__request *req, void **impl, uint32_t *kind, mpr__answer *ans)
+{
+    queue *q = calloc(1, sizeof *q);
+    if (!q)
+        return mpr__answer_fail(ans, MPR_ENOMEM, "rank 0 has no memory for a queue");
+    q->tail = &q->head;
+    q->maxsize = (size_t)req->arg;
+    q->joinable = req->kind == MPR__KIND_JQUEUE;
+    *kind = q->joinable ? MPR__KIND_JQUEUE : MPR__KIND_QUEUE;
+    *impl = q;
+    return MPR_OK;
+}
+
+static int queue_put(queue *q, const mpr__request *req, mpr__answer *ans)
+{
+    if (q->closed)
+        return mpr__answer_fail(ans, MPR_ECLOSED, "put on closed queue %llu",
+                                (unsigned long long)req->id);
+    if (q->maxsize && q->count >= q->maxsize)
+        return MPR__WOULD_BLOCK;
+    item *it = malloc(sizeof *it + req->payload_len);
+    if (!it)
+        return mpr__answer_fail(ans, MPR_ENOMEM, "rank 0 has no memory for a %zu-byte item",
+                                req->payload_len);
+    it->next = NULL;
+    it->len = req->payload_len;
+    memcpy(it->data, req->payload, it->len);
+    *q->tail = it;
+    q->tail = &it->next;
+    q->count++;
+    q->unfinished += q->joinable;
+    return MPR_OK;
+}
+
+static int queue_get(queue *q, const mpr__request *req, mpr__answer *ans)
+{
+    item *it = q->head;
+    if (!it) {
+        if (q->closed)
+            return mpr__answer_fail(ans, MPR_ECLOSED, "queue %llu is closed and empty",
+                                    (unsigned long long)req->id);
+        return MPR__WOULD_BLOCK;
+    }
+    if (it->len > req->arg) {
+        ans->value = it->len;
+        return mpr__answer_fail(ans, MPR_ETRUNC,
+                                "the next item of queue %llu is %zu bytes, the buffer holds %llu; "
+                                "the item stays queued",
+                                (unsigned long long)req->id, it->len,
+                                (unsigned long long)req->arg);
+    }
+    q->head = it->next;
+    if (!q->head)
+        q->tail = &q->head;
+    q->count--;
+    ans->payload = it->data;
+    ans->payload_len = it->len;
+    ans->drop = it;
+    return MPR_OK;
+}
+
+static int queue_handle(void *impl, const mpr__request *req, mpr__answer *ans)
+{
+    queue *q = impl;
+    switch (req->op) {
+    case MPR__OP_QUEUE_PUT:
+        return queue_put(q, req, ans);
+    case MPR__OP_QUEUE_GET:
+        return queue_get(q, req, ans);
+    case MPR__OP_QUEUE_QSIZE:
+        ans->value = q->count;
+        ans->code = q->maxsize && q->count >= q->maxsize; /* full, for mpr_queue_full */
+        return MPR_OK;
+    case MPR__OP_QUEUE_CLOSE:
+        q->closed = true;
+        return MPR_OK;
+    case MPR__OP_QUEUE_TASK_DONE:
+        if (q->unfinished == 0)
+            return mpr__answer_fail(ans, MPR_EINVAL,
+                                    "task_done() called more times than items were put in queue "
+                                    "%llu",
+                                    (unsigned long long)req->id);
+        q->unfinished--;
+        return MPR_OK;
+    case MPR__OP_QUEUE_JOIN:
+        return q->unfinished ? MPR__WOULD_BLOCK : MPR_OK;
+    case MPR__OP_QUEUE_FREE:
+        ans->destroy_object = true;
+        return MPR_OK;
+    }
+    return mpr__answer_fail(ans, MPR_EINVAL, "operation %u is not a queue operation", req->op);
+}
+
+static void queue_timed_out(void *impl, const mpr__request *req, mpr__answer *ans)
+{
+    queue *q = impl;
+    if (req->op == MPR__OP_QUEUE_PUT)
+        mpr__answer_fail(ans, MPR_EFULL, "queue %llu stayed full (%zu items) for %.3g s",
+                         (unsigned long long)req->id, q->count, req->timeout);
+    else if (req->op == MPR__OP_QUEUE_GET)
+        mpr__answer_fail(ans, MPR_EEMPTY, "queue %llu stayed empty for %.3g s",
+                         (unsigned long long)req->id, req->timeout);
+    else
+        mpr__answer_fail(ans, MPR_ETIMEDOUT, "queue %llu still had %zu unfinished items after %.3g s",
+                         (unsigned long long)req->id, q->unfinished, req->timeout);
+}
+
+static void queue_destroy(void *impl)
+{
+    queue *q = impl;
+    while (q->head) {
+        item *it = q->head;
+        q->head = it->next;
+        free(it);
+    }
+    free(q);
+}
+
+const mpr__object_ops mpr__queue_ops = {MPR__OP_QUEUE_NEW, queue_create, queue_handle,
+                                        queue_timed_out, queue_destroy};
+
+/* --------------------------------------------------------------- client */
+
+static int check_handle(const mpr_queue *q)
+{
+    if (q->kind != MPR__KIND_QUEUE && q->kind != MPR__KIND_JQUEUE)
+        return mpr__fail(MPR_EINVAL, "not a queue handle (kind 0x%x): uninitialized or damaged",
+                         q->kind);
+    if (q->home < 0 || q->home >= mpr__rt.size)
+        return mpr__fail(MPR_EINVAL, "queue handle names rank %d, the job has %d ranks", q->home,
+                         mpr__rt.size);
+    return MPR_OK;
+}
+
+static mpr__request request(mpr_queue q, uint32_t op)
+{
+    return (mpr__request){.op = op, .kind = q.kind, .id = q.id, .timeout = 0};
+}
+
+static int queue_new(mpr_queue *q, size_t maxsize, uint32_t kind)
+{
+    if (!q)
+        return mpr__fail(MPR_EINVAL, "mpr_queue_new: out pointer is NULL");
+    memset(q, 0, sizeof *q);
+    mpr__request req = {.op = MPR__OP_QUEUE_NEW, .kind = kind, .arg = maxsize};
+    uint64_t id = 0;
+    MPR_CHECK(mpr__call_simple(0, &req, &id));
+    *q = (mpr_queue){.home = 0, .kind = kind, .id = id};
+    return MPR_OK;
+}
+
+int mpr_queue_new(mpr_queue *q, size_t maxsize) { return queue_new(q, maxsize, MPR__KIND_QUEUE); }
+
+int mpr_joinable_queue_new(mpr_queue *q, size_t maxsize)
+{
+    return queue_new(q, maxsize, MPR__KIND_JQUEUE);
+}
+
+int mpr_queue_put(mpr_queue q, const void *buf, size_t len, double timeout)
+{
+    MPR_CHECK(check_handle(&q));
+    if (!buf && len)
+        return mpr__fail(MPR_EINVAL, "mpr_queue_put: buf is NULL but len is %zu", len);
+    if (len > MPR_ITEM_MAX)
+        return mpr__fail(MPR_ETOOBIG, "a %zu-byte item exceeds the %zu-byte limit of one item",
+                         len, MPR_ITEM_MAX);
+    mpr__request req = request(q, MPR__OP_QUEUE_PUT);
+    req.timeout = timeout;
+    req.payload = buf;
+    req.payload_len = len;
+    return mpr__call_simple(q.home, &req, NULL);
+}
+
+int mpr_queue_put_nowait(mpr_queue q, const void *buf, size_t len)
+{
+    return mpr_queue_put(q, buf, len, 0);
+}
+
+int mpr_queue_get(mpr_queue q, void *buf, size_t cap, size_t *len, double timeout)
+{
+    MPR_CHECK(check_handle(&q));
+    if (!len)
+        return mpr__fail(MPR_EINVAL, "mpr_queue_get: len pointer is NULL");
+    if (!buf && cap)
+        return mpr__fail(MPR_EINVAL, "mpr_queue_get: buf is NULL but cap is %zu", cap);
+    mpr__request req = request(q, MPR__OP_QUEUE_GET);
+    req.timeout = timeout;
+    req.arg = cap;
+    mpr__reply rep;
+    int rc = mpr__call(q.home, &req, &rep);
+    if (rc == MPR_OK) {
+        MPR_ASSERT(rep.payload_len <= cap);
+        if (rep.payload_len)
+            memcpy(buf, rep.payload, rep.payload_len);
+        *len = rep.payload_len;
+    } else if (rc == MPR_ETRUNC) {
+        *len = (size_t)rep.value;
+    }
+    mpr__reply_free(&rep);
+    return rc;
+}
+
+int mpr_queue_get_nowait(mpr_queue q, void *buf, size_t cap, size_t *len)
+{
+    return mpr_queue_get(q, buf, cap, len, 0);
+}
+
+int mpr_queue_put_str(mpr_queue q, const char *s, double timeout)
+{
+    if (!s)
+        return mpr__fail(MPR_EINVAL, "mpr_queue_put_str: string is NULL");
+    return mpr_queue_put(q, s, strlen(s) + 1, timeout);
+}
+
+int mpr_queue_get_str(mpr_queue q, char *buf, size_t cap, double timeout)
+{
+    size_t len = 0;
+    MPR_CHECK(mpr_queue_get(q, buf, cap, &len, timeout));
+    if (len == 0 || buf[len - 1] != '\0') {
+        /* Not put by put_str: terminate it if there is room, else say so. */
+        if (len == cap)
+            return mpr__fail(MPR_ETRUNC,
+                             "item of %zu bytes has no terminating NUL and fills the buffer", len);
+        buf[len] = '\0';
+    }
+    return MPR_OK;
+}
+
+int mpr_queue_put_i64(mpr_queue q, int64_t v, double timeout)
+{
+    return mpr_queue_put(q, &v, sizeof v, timeout);
+}
+
+int mpr_queue_get_i64(mpr_queue q, int64_t *v, double timeout)
+{
+    int64_t tmp;
+    size_t len = 0;
+    if (!v)
+        return mpr__fail(MPR_EINVAL, "mpr_queue_get_i64: out pointer is NULL");
+    MPR_CHECK(mpr_queue_get(q, &tmp, sizeof tmp, &len, timeout));
+    if (len != sizeof tmp)
+        return mpr__fail(MPR_EINVAL, "the item taken is %zu bytes, not an int64 (8 bytes); it was "
+                                     "consumed",
+                         len);
+    *v = tmp;
+    return MPR_OK;
+}
+
+static int query(mpr_queue q, uint64_t *count, int *full)
+{
+    MPR_CHECK(check_handle(&q));
+    mpr__request req = request(q, MPR__OP_QUEUE_QSIZE);
+    mpr__reply rep;
+    int rc = mpr__call(q.home, &req, &rep);
+    *count = rep.value;
+    *full = rc;
+    mpr__reply_free(&rep);
+    return rc < 0 ? rc : MPR_OK;
+}
+
+int mpr_queue_qsize(mpr_queue q)
+{
+    uint64_t n = 0;
+    int full = 0;
+    MPR_CHECK(query(q, &n, &full));
+    return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+int mpr_queue_empty(mpr_queue q)
+{
+    uint64_t n = 0;
+    int full = 0;
+    MPR_CHECK(query(q, &n, &full));
+    return n == 0;
+}
+
+int mpr_queue_full(mpr_queue q)
+{
+    uint64_t n = 0;
+    int full = 0;
+    MPR_CHECK(query(q, &n, &full));
+    return full;
+}
+
+static int simple_op(mpr_queue q, uint32_t op, double timeout)
+{
+    MPR_CHECK(check_handle(&q));
+    mpr__request req = request(q, op);
+    req.timeout = timeout;
+    return mpr__call_simple(q.home, &req, NULL);
+}
+
+int mpr_queue_close(mpr_queue q) { return simple_op(q, MPR__OP_QUEUE_CLOSE, 0); }
+
+int mpr_queue_task_done(mpr_queue q)
+{
+    if (q.kind != MPR__KIND_JQUEUE)
+        return mpr__fail(MPR_EINVAL, "task_done needs a JoinableQueue (mpr_joinable_queue_new)");
+    return simple_op(q, MPR__OP_QUEUE_TASK_DONE, 0);
+}
+
+int mpr_queue_join(mpr_queue q, double timeout)
+{
+    if (q.kind != MPR__KIND_JQUEUE)
+        return mpr__fail(MPR_EINVAL, "join needs a JoinableQueue (mpr_joinable_queue_new)");
+    return simple_op(q, MPR__OP_QUEUE_JOIN, timeout);
+}
+
+int mpr_queue_free(mpr_queue q) { return simple_op(q, MPR__OP_QUEUE_FREE, 0); }

@@ -1,0 +1,424 @@
+/*
+ * service.c — the service thread on rank 0 that hosts queues and pipes,
+ * and the client side of its request/reply protocol.
+ *
+ * DESIGN
+ *   Rank 0 runs the user's main, so objects that need a home (queues, pipe
+ *   buffers) are served by a thread of rank 0 (MPI_THREAD_MULTIPLE), not by
+ *   a dedicated rank: every rank stays available as a worker, and
+ *   `mpirun -n 2` still gives one worker. The thread waits with backoff
+ *   (wait.c) for requests on comm_svc, so it costs no core while idle.
+ *
+ *   Request (any rank -> rank 0, TAG_REQ):
+ *     u32 magic, u32 op, u32 kind, u64 id, u32 end, u64 arg, f64 timeout,
+ *     bytes payload
+ *   Reply (rank 0 -> requester, TAG_REP):
+ *     u32 magic, u32 code, u64 value, str error, bytes payload
+ *   A client has at most one request in flight (mpr calls come from one
+ *   thread per rank), so a reply from rank 0 on TAG_REP is always the
+ *   answer to the request just sent; MPI's non-overtaking order between a
+ *   pair of ranks keeps each producer's items in order.
+ *
+ *   Blocking operations (get on an empty queue, put on a full one, recv,
+ *   poll, join) are parked: the handler says MPR__WOULD_BLOCK, the request
+ *   (with its message) goes to the tail of the parked list, and after every
+ *   change to an object its parked requests are tried again in arrival
+ *   order until none progresses. A parked request whose deadline passes is
+ *   answered by the kind's timed_out(). Timeouts are therefore decided by
+ *   the server, and a client never has to cancel a request that the server
+ *   may already have answered.
+ *
+ *   Errors found by the server travel as code and text in the reply; the
+ *   client records them with mpr__fail on its own thread.
+ */
+#include "mpr-internal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { REQ_MAGIC = 0x4d505251u /* "MPRQ" */, REP_MAGIC = 0x4d505250u /* "MPRP" */ };
+
+typedef struct service_object {
+    uint64_t id;
+    uint32_t kind;
+    const mpr__object_ops *ops;
+    void *impl;
+} service_object;
+
+typedef struct parked {
+    struct parked *next;
+    int client;
+    double deadline; /* MPI_Wtime, negative: none */
+    service_object *obj;
+    mpr__request req;
+    void *raw; /* the request message; req.payload points into it */
+} parked;
+
+static struct {
+    pthread_t thread;
+    atomic_bool stop;
+    service_object **objects; /* index = id; id 0 is never used */
+    size_t nobjects, cap;
+    parked *parked_head, **parked_tail;
+} svc;
+
+int mpr__answer_fail(mpr__answer *ans, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ans->error, sizeof ans->error, fmt, ap);
+    va_end(ap);
+    ans->code = code;
+    return code;
+}
+
+/* ------------------------------------------------------------- client side */
+
+static int encode_request(mpr__wbuf *w, const mpr__request *req)
+{
+    mpr__wbuf_u32(w, REQ_MAGIC);
+    mpr__wbuf_u32(w, req->op);
+    mpr__wbuf_u32(w, req->kind);
+    mpr__wbuf_u64(w, req->id);
+    mpr__wbuf_u32(w, req->end);
+    mpr__wbuf_u64(w, req->arg);
+    mpr__wbuf_f64(w, req->timeout);
+    mpr__wbuf_bytes(w, req->payload, req->payload_len);
+    if (w->oom)
+        return mpr__fail(MPR_ENOMEM, "no memory to encode a %zu-byte request", req->payload_len);
+    return MPR_OK;
+}
+
+static int decode_reply(mpr__reply *rep)
+{
+    mpr__rbuf r;
+    mpr__rbuf_init(&r, rep->raw, rep->payload_len);
+    uint32_t magic = mpr__rbuf_u32(&r);
+    rep->code = (int32_t)mpr__rbuf_u32(&r);
+    rep->value = mpr__rbuf_u64(&r);
+    mpr__rbuf_str(&r, rep->error, sizeof rep->error);
+    rep->payload = mpr__rbuf_bytes(&r, &rep->payload_len);
+    if (r.bad || magic != REP_MAGIC)
+        return mpr__fail(MPR_EMPI, "rank %d: malformed reply from the service", mpr__rt.rank);
+    return MPR_OK;
+}
+
+int mpr__call(int home, const mpr__request *req, mpr__reply *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    MPR_CHECK(mpr__require_init());
+    mpr__wbuf w;
+    mpr__wbuf_init(&w);
+    int count = 0;
+    int rc = encode_request(&w, req);
+    if (rc == MPR_OK)
+        rc = mpr__count_to_int(w.len, &count);
+    if (rc == MPR_OK) {
+        int mrc = MPI_Send(w.data, count, MPI_BYTE, home, MPR__TAG_REQ, mpr__rt.comm_svc);
+        if (mrc != MPI_SUCCESS)
+            rc = mpr__mpi_fail(mrc, "MPI_Send(request)", __FILE__, __LINE__);
+    }
+    mpr__wbuf_free(&w);
+    MPR_CHECK(rc);
+    MPI_Message msg;
+    MPI_Status st;
+    rc = mpr__probe_wait(mpr__rt.comm_svc, home, MPR__TAG_REP, -1, &msg, &st);
+    MPR_CHECK(rc);
+    MPR_CHECK(mpr__mrecv_alloc(&msg, &st, &rep->raw, &rep->payload_len));
+    MPR_CHECK(decode_reply(rep));
+    if (rep->code < 0)
+        mpr__fail(rep->code, "%s", rep->error);
+    return rep->code;
+}
+
+void mpr__reply_free(mpr__reply *rep)
+{
+    free(rep->raw);
+    rep->raw = NULL;
+}
+
+int mpr__call_simple(int home, const mpr__request *req, uint64_t *value)
+{
+    mpr__reply rep;
+    int rc = mpr__call(home, req, &rep);
+    if (rc >= 0 && value)
+        *value = rep.value;
+    mpr__reply_free(&rep);
+    return rc;
+}
+
+/* ------------------------------------------------------------- server side */
+
+static const mpr__object_ops *ops_for(uint32_t op)
+{
+    if (op >= MPR__OP_QUEUE_NEW && op <= MPR__OP_QUEUE_FREE)
+        return &mpr__queue_ops;
+    if (op >= MPR__OP_PIPE_NEW && op <= MPR__OP_PIPE_CLOSE)
+        return &mpr__pipe_ops;
+    return NULL;
+}
+
+static void send_answer(int client, const mpr__answer *ans)
+{
+    mpr__wbuf w;
+    mpr__wbuf_init(&w);
+    mpr__wbuf_u32(&w, REP_MAGIC);
+    mpr__wbuf_u32(&w, (uint32_t)ans->code);
+    mpr__wbuf_u64(&w, ans->value);
+    mpr__wbuf_str(&w, ans->code < 0 ? ans->error : "");
+    mpr__wbuf_bytes(&w, ans->payload, ans->payload_len);
+    MPR_ASSERT(!w.oom && w.len <= (size_t)INT32_MAX);
+    int rc = MPI_Send(w.data, (int)w.len, MPI_BYTE, client, MPR__TAG_REP, mpr__rt.comm_svc);
+    MPR_ASSERT(rc == MPI_SUCCESS);
+    mpr__wbuf_free(&w);
+    free(ans->drop);
+}
+
+static service_object *lookup(const mpr__request *req, mpr__answer *ans)
+{
+    service_object *o = req->id < svc.nobjects ? svc.objects[req->id] : NULL;
+    if (!o) {
+        mpr__answer_fail(ans, MPR_ENOTFOUND,
+                         "object %llu does not exist at rank 0 (freed, or never created)",
+                         (unsigned long long)req->id);
+        return NULL;
+    }
+    if (o->kind != req->kind) {
+        mpr__answer_fail(ans, MPR_EINVAL,
+                         "handle kind 0x%x does not match object %llu (kind 0x%x): a handle of "
+                         "another kind, or a damaged one",
+                         req->kind, (unsigned long long)req->id, o->kind);
+        return NULL;
+    }
+    return o;
+}
+
+static void create_object(const mpr__object_ops *ops, const mpr__request *req, mpr__answer *ans)
+{
+    if (svc.nobjects == svc.cap) {
+        size_t cap = svc.cap ? svc.cap * 2 : 64;
+        service_object **o = realloc(svc.objects, cap * sizeof *o);
+        if (!o) {
+            mpr__answer_fail(ans, MPR_ENOMEM, "rank 0 has no memory for another object");
+            return;
+        }
+        svc.objects = o;
+        svc.cap = cap;
+        if (svc.nobjects == 0)
+            svc.objects[svc.nobjects++] = NULL; /* id 0 stays invalid */
+    }
+    service_object *o = calloc(1, sizeof *o);
+    if (!o) {
+        mpr__answer_fail(ans, MPR_ENOMEM, "rank 0 has no memory for another object");
+        return;
+    }
+    if (ops->create(req, &o->impl, &o->kind, ans) < 0) {
+        free(o);
+        return;
+    }
+    o->id = svc.nobjects;
+    o->ops = ops;
+    svc.objects[svc.nobjects++] = o;
+    ans->value = o->id;
+}
+
+static void destroy_object(service_object *o)
+{
+    /* Everyone still waiting on the object learns it is gone. */
+    for (parked **pp = &svc.parked_head; *pp;) {
+        parked *p = *pp;
+        if (p->obj != o) {
+            pp = &p->next;
+            continue;
+        }
+        *pp = p->next;
+        mpr__answer ans = {0};
+        mpr__answer_fail(&ans, MPR_ECLOSED, "object %llu was freed while this call waited",
+                         (unsigned long long)o->id);
+        send_answer(p->client, &ans);
+        free(p->raw);
+        free(p);
+    }
+    svc.parked_tail = &svc.parked_head;
+    for (parked *p = svc.parked_head; p; p = p->next)
+        svc.parked_tail = &p->next;
+    svc.objects[o->id] = NULL;
+    o->ops->destroy(o->impl);
+    free(o);
+}
+
+/* Tries the object's parked requests again, oldest first, until a pass
+ * completes none of them. */
+static void retry_parked(service_object *o)
+{
+    bool progress = true;
+    while (progress) {
+        progress = false;
+        for (parked **pp = &svc.parked_head; *pp;) {
+            parked *p = *pp;
+            mpr__answer ans = {0};
+            if (p->obj != o || o->ops->handle(o->impl, &p->req, &ans) == MPR__WOULD_BLOCK) {
+                pp = &p->next;
+                continue;
+            }
+            *pp = p->next;
+            if (svc.parked_tail == &p->next)
+                svc.parked_tail = pp;
+            send_answer(p->client, &ans);
+            free(p->raw);
+            free(p);
+            progress = true;
+        }
+    }
+}
+
+static void expire_parked(double now)
+{
+    for (parked **pp = &svc.parked_head; *pp;) {
+        parked *p = *pp;
+        if (p->deadline < 0 || p->deadline > now) {
+            pp = &p->next;
+            continue;
+        }
+        *pp = p->next;
+        if (svc.parked_tail == &p->next)
+            svc.parked_tail = pp;
+        mpr__answer ans = {0};
+        p->obj->ops->timed_out(p->obj->impl, &p->req, &ans);
+        send_answer(p->client, &ans);
+        free(p->raw);
+        free(p);
+    }
+}
+
+static double next_deadline(void)
+{
+    double first = -1;
+    for (parked *p = svc.parked_head; p; p = p->next)
+        if (p->deadline >= 0 && (first < 0 || p->deadline < first))
+            first = p->deadline;
+    return first;
+}
+
+static bool decode_request(const void *raw, size_t len, mpr__request *req)
+{
+    mpr__rbuf r;
+    mpr__rbuf_init(&r, raw, len);
+    uint32_t magic = mpr__rbuf_u32(&r);
+    req->op = mpr__rbuf_u32(&r);
+    req->kind = mpr__rbuf_u32(&r);
+    req->id = mpr__rbuf_u64(&r);
+    req->end = mpr__rbuf_u32(&r);
+    req->arg = mpr__rbuf_u64(&r);
+    req->timeout = mpr__rbuf_f64(&r);
+    req->payload = mpr__rbuf_bytes(&r, &req->payload_len);
+    return !r.bad && magic == REQ_MAGIC && r.pos == r.len;
+}
+
+/* Handles one request; takes ownership of raw. */
+static void serve_request(int client, void *raw, size_t len)
+{
+    mpr__request req;
+    mpr__answer ans = {0};
+    const mpr__object_ops *ops = NULL;
+    if (!decode_request(raw, len, &req) || !(ops = ops_for(req.op))) {
+        mpr__answer_fail(&ans, MPR_EINVAL, "rank 0 got a malformed request (%zu bytes) from rank %d",
+                         len, client);
+        goto answer;
+    }
+    if (req.op == ops->new_op) {
+        create_object(ops, &req, &ans);
+        goto answer;
+    }
+    service_object *o = lookup(&req, &ans);
+    if (!o)
+        goto answer;
+    if (o->ops->handle(o->impl, &req, &ans) == MPR__WOULD_BLOCK) {
+        if (req.timeout == 0) {
+            o->ops->timed_out(o->impl, &req, &ans);
+            goto answer;
+        }
+        parked *p = calloc(1, sizeof *p);
+        MPR_ASSERT(p);
+        *p = (parked){NULL, client, mpr__deadline(req.timeout), o, req, raw};
+        *svc.parked_tail = p;
+        svc.parked_tail = &p->next;
+        return;
+    }
+    send_answer(client, &ans);
+    free(raw);
+    if (ans.destroy_object)
+        destroy_object(o);
+    else
+        retry_parked(o);
+    return;
+answer:
+    send_answer(client, &ans);
+    free(raw);
+}
+
+static void *service_main(void *unused)
+{
+    (void)unused;
+    mpr__backoff b;
+    mpr__backoff_reset(&b);
+    while (!atomic_load(&svc.stop)) {
+        int found = 0;
+        MPI_Message msg;
+        MPI_Status st;
+        MPR_ASSERT(MPI_Improbe(MPI_ANY_SOURCE, MPR__TAG_REQ, mpr__rt.comm_svc, &found, &msg, &st) ==
+                   MPI_SUCCESS);
+        if (found) {
+            void *raw = NULL;
+            size_t len = 0;
+            MPR_ASSERT(mpr__mrecv_alloc(&msg, &st, &raw, &len) == MPR_OK);
+            serve_request(st.MPI_SOURCE, raw, len);
+            mpr__backoff_reset(&b);
+            continue;
+        }
+        MPR_ASSERT(MPI_Improbe(MPI_ANY_SOURCE, MPR__TAG_OUT, mpr__rt.comm_svc, &found, &msg, &st) ==
+                   MPI_SUCCESS);
+        if (found) {
+            MPR_ASSERT(mpr__output_serve(&msg, &st) == MPR_OK);
+            mpr__backoff_reset(&b);
+            continue;
+        }
+        double first = next_deadline();
+        if (first >= 0 && first <= MPI_Wtime())
+            expire_parked(MPI_Wtime());
+        mpr__backoff_pause(&b, first >= 0 ? mpr__remaining(first) : -1);
+    }
+    return NULL;
+}
+
+int mpr__service_start(void)
+{
+    svc.parked_head = NULL;
+    svc.parked_tail = &svc.parked_head;
+    atomic_store(&svc.stop, false);
+    if (pthread_create(&svc.thread, NULL, service_main, NULL) != 0)
+        return mpr__fail(MPR_ENOMEM, "could not start the service thread on rank 0");
+    return MPR_OK;
+}
+
+void mpr__service_stop(void)
+{
+    atomic_store(&svc.stop, true);
+    pthread_join(svc.thread, NULL);
+    while (svc.parked_head) {
+        parked *p = svc.parked_head;
+        svc.parked_head = p->next;
+        free(p->raw);
+        free(p);
+    }
+    for (size_t i = 1; i < svc.nobjects; i++) {
+        if (svc.objects[i]) {
+            svc.objects[i]->ops->destroy(svc.objects[i]->impl);
+            free(svc.objects[i]);
+        }
+    }
+    free(svc.objects);
+    memset(&svc, 0, sizeof svc);
+}
