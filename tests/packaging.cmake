@@ -1,0 +1,1 @@
+# Packaging tests: install tree, consumer project, exported symbols.
