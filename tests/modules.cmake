@@ -1,1 +1,16 @@
 # Module tests: mpr_add_mpi_test(<module> <case> ...) per case.
+
+mpr_add_mpi_test(runtime info LABELS runtime)
+mpr_add_mpi_test(runtime errors RANKS 1 2)
+mpr_add_mpi_test(runtime worker_identity RANKS 2 4 8)
+mpr_add_mpi_test(runtime function_refs RANKS 1 2)
+mpr_add_mpi_test(runtime no_workers RANKS 1)
+# A program started without mpirun is an MPI singleton: rank 0, no workers.
+add_test(NAME runtime.no_workers.singleton COMMAND $<TARGET_FILE:test_runtime> no_workers)
+set_tests_properties(runtime.no_workers.singleton PROPERTIES TIMEOUT 60
+  LABELS "runtime;singleton" ENVIRONMENT "${MPR_TEST_ENV}")
+
+foreach(case start_join many raise no_free_rank join_timeout loop worker_cannot_spawn big_argument)
+  mpr_add_mpi_test(process ${case} RANKS 2 4 8)
+endforeach()
+mpr_add_mpi_test(process waiter_is_idle RANKS 3 8)
