@@ -14,3 +14,11 @@ foreach(case start_join many raise no_free_rank join_timeout loop worker_cannot_
   mpr_add_mpi_test(process ${case} RANKS 2 4 8)
 endforeach()
 mpr_add_mpi_test(process waiter_is_idle RANKS 3 8)
+
+foreach(case fifo bounded timeouts truncated bad_handles)
+  mpr_add_mpi_test(queue ${case} RANKS 1 2 4)
+endforeach()
+foreach(case close joinable big_items)
+  mpr_add_mpi_test(queue ${case} RANKS 2 4 8)
+endforeach()
+mpr_add_mpi_test(queue many_producers_consumers RANKS 3 4 8 TIMEOUT 180)

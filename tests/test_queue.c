@@ -1,5 +1,361 @@
+/* test_queue.c — Queue and JoinableQueue: order, bounds, timeouts, errors,
+ * and many producers and consumers on any ranks. */
 #include "mpr_test.h"
 
-MPR_TEST(placeholder) { return 0; }
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
 
-MPR_TEST_MAIN(MPR_TEST_ENTRY(placeholder))
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static mpr_process *start(mpr_target fn, const void *arg, size_t len)
+{
+    mpr_process *p;
+    ASSERT_OK(mpr_process_new(&p, fn, arg, len));
+    ASSERT_OK(mpr_process_start(p));
+    return p;
+}
+
+static int join_free(mpr_process *p)
+{
+    ASSERT_OK(mpr_process_join(p, -1));
+    int code = mpr_process_exitcode(p);
+    mpr_process_free(p);
+    return code;
+}
+
+MPR_TEST(fifo)
+{
+    mpr_queue q;
+    ASSERT_OK(mpr_queue_new(&q, 0));
+    ASSERT_EQ(mpr_queue_empty(q), 1);
+    ASSERT_EQ(mpr_queue_full(q), 0);
+    for (int64_t i = 0; i < 100; i++)
+        ASSERT_OK(mpr_queue_put_i64(q, i * i, 0));
+    ASSERT_EQ(mpr_queue_qsize(q), 100);
+    ASSERT_EQ(mpr_queue_empty(q), 0);
+    for (int64_t i = 0; i < 100; i++) {
+        int64_t v = -1;
+        ASSERT_OK(mpr_queue_get_i64(q, &v, 0));
+        ASSERT_EQ(v, i * i);
+    }
+    ASSERT_EQ(mpr_queue_qsize(q), 0);
+    /* Empty items are items too. */
+    size_t len = 99;
+    ASSERT_OK(mpr_queue_put(q, NULL, 0, 0));
+    ASSERT_OK(mpr_queue_get(q, NULL, 0, &len, 0));
+    ASSERT_EQ(len, 0);
+    ASSERT_OK(mpr_queue_free(q));
+    return 0;
+}
+
+MPR_TEST(bounded)
+{
+    mpr_queue q;
+    ASSERT_OK(mpr_queue_new(&q, 2));
+    ASSERT_OK(mpr_queue_put_str(q, "a", 0));
+    ASSERT_OK(mpr_queue_put_nowait(q, "b", 2));
+    ASSERT_EQ(mpr_queue_full(q), 1);
+    ASSERT_RC(mpr_queue_put_nowait(q, "c", 2), MPR_EFULL);
+    double t0 = now();
+    ASSERT_RC(mpr_queue_put_str(q, "c", 0.1), MPR_EFULL);
+    ASSERT_TRUE(now() - t0 >= 0.09);
+    ASSERT_CONTAINS(mpr_last_error(), "full");
+    ASSERT_EQ(mpr_queue_qsize(q), 2); /* the refused item was not added */
+    char buf[8];
+    ASSERT_OK(mpr_queue_get_str(q, buf, sizeof buf, 0));
+    ASSERT_STR_EQ(buf, "a");
+    ASSERT_OK(mpr_queue_put_str(q, "c", 0));
+    ASSERT_OK(mpr_queue_get_str(q, buf, sizeof buf, 0));
+    ASSERT_STR_EQ(buf, "b");
+    ASSERT_OK(mpr_queue_get_str(q, buf, sizeof buf, 0));
+    ASSERT_STR_EQ(buf, "c");
+    ASSERT_OK(mpr_queue_free(q));
+    return 0;
+}
+
+MPR_TEST(timeouts)
+{
+    mpr_queue q;
+    size_t len = 0;
+    char buf[8];
+    ASSERT_OK(mpr_queue_new(&q, 0));
+    ASSERT_RC(mpr_queue_get_nowait(q, buf, sizeof buf, &len), MPR_EEMPTY);
+    double t0 = now();
+    ASSERT_RC(mpr_queue_get(q, buf, sizeof buf, &len, 0.2), MPR_EEMPTY);
+    double waited = now() - t0;
+    ASSERT_TRUE(waited >= 0.19);
+    ASSERT_TRUE(waited < 5);
+    ASSERT_CONTAINS(mpr_last_error(), "empty");
+    ASSERT_OK(mpr_queue_free(q));
+    return 0;
+}
+
+MPR_TEST(truncated)
+{
+    mpr_queue q;
+    ASSERT_OK(mpr_queue_new(&q, 0));
+    ASSERT_OK(mpr_queue_put_str(q, "a longer item", 0));
+    ASSERT_OK(mpr_queue_put_str(q, "next", 0));
+    char small[4];
+    size_t len = 0;
+    ASSERT_RC(mpr_queue_get(q, small, sizeof small, &len, 0), MPR_ETRUNC);
+    ASSERT_EQ(len, strlen("a longer item") + 1);
+    ASSERT_CONTAINS(mpr_last_error(), "14 bytes");
+    ASSERT_CONTAINS(mpr_last_error(), "stays queued");
+    ASSERT_EQ(mpr_queue_qsize(q), 2);
+    char big[32];
+    ASSERT_OK(mpr_queue_get_str(q, big, sizeof big, 0));
+    ASSERT_STR_EQ(big, "a longer item");
+    ASSERT_OK(mpr_queue_get_str(q, big, sizeof big, 0));
+    ASSERT_STR_EQ(big, "next");
+    /* An item that is not an int64 is refused by get_i64. */
+    int64_t v;
+    ASSERT_OK(mpr_queue_put_str(q, "x", 0));
+    ASSERT_RC(mpr_queue_get_i64(q, &v, 0), MPR_EINVAL);
+    ASSERT_OK(mpr_queue_free(q));
+    return 0;
+}
+
+MPR_TEST(bad_handles)
+{
+    mpr_queue zero = {0}, q;
+    char buf[4];
+    size_t len;
+    ASSERT_RC(mpr_queue_put(zero, "x", 1, 0), MPR_EINVAL);
+    ASSERT_RC(mpr_queue_new(NULL, 0), MPR_EINVAL);
+    ASSERT_OK(mpr_queue_new(&q, 0));
+    ASSERT_RC(mpr_queue_put(q, NULL, 3, 0), MPR_EINVAL);
+    ASSERT_RC(mpr_queue_get(q, buf, sizeof buf, NULL, 0), MPR_EINVAL);
+    ASSERT_RC(mpr_queue_put(q, "x", MPR_ITEM_MAX + 1, 0), MPR_ETOOBIG);
+    ASSERT_RC(mpr_queue_task_done(q), MPR_EINVAL); /* not joinable */
+    ASSERT_OK(mpr_queue_free(q));
+    ASSERT_RC(mpr_queue_put(q, "x", 1, 0), MPR_ENOTFOUND);
+    ASSERT_RC(mpr_queue_get(q, buf, sizeof buf, &len, 0), MPR_ENOTFOUND);
+    mpr_queue forged = q;
+    forged.home = 1000;
+    ASSERT_RC(mpr_queue_qsize(forged), MPR_EINVAL);
+    return 0;
+}
+
+typedef struct {
+    mpr_queue q;
+    int id;
+    int n;
+} job;
+
+static int get_until_closed(const void *arg, size_t len)
+{
+    (void)len;
+    job j;
+    memcpy(&j, arg, sizeof j);
+    int got = 0;
+    int64_t v;
+    int rc;
+    while ((rc = mpr_queue_get_i64(j.q, &v, -1)) == MPR_OK)
+        got++;
+    return rc == MPR_ECLOSED ? got : 100 + got;
+}
+
+/* close: puts are refused, what is queued drains, blocked getters wake. */
+MPR_TEST(close)
+{
+    MPR_TEST_NEED_WORKERS(1);
+    mpr_queue q;
+    ASSERT_OK(mpr_queue_new(&q, 0));
+    job j = {q, 0, 0};
+    mpr_process *p = start(get_until_closed, &j, sizeof j);
+    for (int i = 0; i < 5; i++)
+        ASSERT_OK(mpr_queue_put_i64(q, i, 0));
+    usleep(100000); /* the consumer is now blocked in get */
+    ASSERT_OK(mpr_queue_close(q));
+    ASSERT_RC(mpr_queue_put_i64(q, 5, 0), MPR_ECLOSED);
+    ASSERT_EQ(join_free(p), 5);
+    ASSERT_OK(mpr_queue_free(q));
+    return 0;
+}
+
+static int consume_and_mark_done(const void *arg, size_t len)
+{
+    (void)len;
+    job j;
+    memcpy(&j, arg, sizeof j);
+    for (int i = 0; i < j.n; i++) {
+        int64_t v;
+        if (mpr_queue_get_i64(j.q, &v, 30) != MPR_OK)
+            return 2;
+        usleep(1000);
+        if (mpr_queue_task_done(j.q) != MPR_OK)
+            return 3;
+    }
+    return 0;
+}
+
+MPR_TEST(joinable)
+{
+    MPR_TEST_NEED_WORKERS(1);
+    mpr_queue q;
+    ASSERT_OK(mpr_joinable_queue_new(&q, 0));
+    ASSERT_OK(mpr_queue_join(q, 0)); /* nothing unfinished */
+    for (int i = 0; i < 20; i++)
+        ASSERT_OK(mpr_queue_put_i64(q, i, 0));
+    ASSERT_RC(mpr_queue_join(q, 0.05), MPR_ETIMEDOUT);
+    job j = {q, 0, 20};
+    mpr_process *p = start(consume_and_mark_done, &j, sizeof j);
+    ASSERT_OK(mpr_queue_join(q, 60));
+    ASSERT_EQ(mpr_queue_qsize(q), 0);
+    ASSERT_EQ(join_free(p), 0);
+    ASSERT_RC(mpr_queue_task_done(q), MPR_EINVAL);
+    ASSERT_CONTAINS(mpr_last_error(), "task_done() called more times");
+    ASSERT_OK(mpr_queue_free(q));
+    return 0;
+}
+
+/* ---------------------------------------- many producers, many consumers */
+
+enum { STOP = -1 };
+typedef struct {
+    int32_t producer;
+    int32_t seq;
+} record;
+typedef struct {
+    mpr_queue q, results;
+    int id, items, producers;
+} role;
+typedef struct {
+    int64_t count[3], sum[3], sumsq[3];
+    int in_order;
+} tally;
+
+static int produce(const void *arg, size_t len)
+{
+    (void)len;
+    role r;
+    memcpy(&r, arg, sizeof r);
+    for (int i = 0; i < r.items; i++) {
+        record rec = {r.id, i};
+        if (mpr_queue_put(r.q, &rec, sizeof rec, -1) != MPR_OK)
+            return 2;
+    }
+    return 0;
+}
+
+static int consume(const void *arg, size_t len)
+{
+    (void)len;
+    role r;
+    memcpy(&r, arg, sizeof r);
+    tally t = {.in_order = 1};
+    int last[3] = {-1, -1, -1};
+    for (;;) {
+        record rec;
+        size_t n = 0;
+        if (mpr_queue_get(r.q, &rec, sizeof rec, &n, -1) != MPR_OK || n != sizeof rec)
+            return 2;
+        if (rec.producer == STOP)
+            break;
+        /* Items of one producer come out in the order it put them. */
+        if (rec.seq <= last[rec.producer])
+            t.in_order = 0;
+        last[rec.producer] = rec.seq;
+        t.count[rec.producer]++;
+        t.sum[rec.producer] += rec.seq;
+        t.sumsq[rec.producer] += (int64_t)rec.seq * rec.seq;
+    }
+    return mpr_queue_put(r.results, &t, sizeof t, -1) == MPR_OK ? 0 : 3;
+}
+
+/* P producers x N items to C consumers, all on worker ranks: every item is
+ * received exactly once (count, sum and sum of squares per producer) and
+ * in order per producer. 3 x 100,000 with 6 workers. */
+MPR_TEST(many_producers_consumers)
+{
+    MPR_TEST_NEED_WORKERS(2);
+    int workers = mpr_free_workers();
+    int pc = workers / 2 > 3 ? 3 : workers / 2;
+    int items = pc == 3 ? 100000 : 20000;
+    mpr_queue q, results;
+    ASSERT_OK(mpr_queue_new(&q, 0));
+    ASSERT_OK(mpr_queue_new(&results, 0));
+    mpr_process *prod[3], *cons[3];
+    for (int i = 0; i < pc; i++) {
+        role r = {q, results, i, items, pc};
+        cons[i] = start(consume, &r, sizeof r);
+        prod[i] = start(produce, &r, sizeof r);
+    }
+    for (int i = 0; i < pc; i++)
+        ASSERT_EQ(join_free(prod[i]), 0);
+    for (int i = 0; i < pc; i++) {
+        record stop = {STOP, 0};
+        ASSERT_OK(mpr_queue_put(q, &stop, sizeof stop, 0));
+    }
+    tally total = {.in_order = 1};
+    for (int i = 0; i < pc; i++) {
+        ASSERT_EQ(join_free(cons[i]), 0);
+        tally t;
+        size_t n;
+        ASSERT_OK(mpr_queue_get(results, &t, sizeof t, &n, 0));
+        for (int p = 0; p < 3; p++) {
+            total.count[p] += t.count[p];
+            total.sum[p] += t.sum[p];
+            total.sumsq[p] += t.sumsq[p];
+        }
+        total.in_order &= t.in_order;
+    }
+    int64_t n = items;
+    for (int p = 0; p < pc; p++) {
+        ASSERT_EQ(total.count[p], n);
+        ASSERT_EQ(total.sum[p], n * (n - 1) / 2);
+        ASSERT_EQ(total.sumsq[p], (n - 1) * n * (2 * n - 1) / 6);
+    }
+    ASSERT_EQ(total.in_order, 1);
+    ASSERT_EQ(mpr_queue_qsize(q), 0);
+    printf("%d producers x %d items -> %d consumers: all received once, in order\n", pc, items,
+           pc);
+    ASSERT_OK(mpr_queue_free(q));
+    ASSERT_OK(mpr_queue_free(results));
+    return 0;
+}
+
+static int put_big(const void *arg, size_t len)
+{
+    (void)len;
+    job j;
+    memcpy(&j, arg, sizeof j);
+    size_t n = (size_t)j.n;
+    unsigned char *buf = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (unsigned char)(i % 251);
+    int rc = mpr_queue_put(j.q, buf, n, -1);
+    free(buf);
+    return rc == MPR_OK ? 0 : 2;
+}
+
+MPR_TEST(big_items)
+{
+    MPR_TEST_NEED_WORKERS(1);
+    mpr_queue q;
+    ASSERT_OK(mpr_queue_new(&q, 1));
+    job j = {q, 0, 8 << 20};
+    mpr_process *p = start(put_big, &j, sizeof j);
+    unsigned char *buf = malloc((size_t)j.n);
+    size_t len = 0;
+    ASSERT_OK(mpr_queue_get(q, buf, (size_t)j.n, &len, 60));
+    ASSERT_EQ(len, j.n);
+    for (size_t i = 0; i < len; i += 4093)
+        ASSERT_EQ(buf[i], i % 251);
+    free(buf);
+    ASSERT_EQ(join_free(p), 0);
+    ASSERT_OK(mpr_queue_free(q));
+    return 0;
+}
+
+MPR_TEST_MAIN(MPR_TEST_ENTRY(fifo), MPR_TEST_ENTRY(bounded), MPR_TEST_ENTRY(timeouts),
+              MPR_TEST_ENTRY(truncated), MPR_TEST_ENTRY(bad_handles), MPR_TEST_ENTRY(close),
+              MPR_TEST_ENTRY(joinable), MPR_TEST_ENTRY(many_producers_consumers),
+              MPR_TEST_ENTRY(big_items))
