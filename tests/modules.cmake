@@ -30,3 +30,6 @@ foreach(case duplex one_way_eof)
   mpr_add_mpi_test(pipe ${case} RANKS 2 4 8)
 endforeach()
 mpr_add_mpi_test(pipe between_children RANKS 3 8)
+
+mpr_add_mpi_test(rng known_answers RANKS 1)
+mpr_add_mpi_test(rng streams RANKS 1)

@@ -232,6 +232,26 @@ MPR_EXTERN int mpr_conn_close(mpr_conn c);
 MPR_EXTERN int mpr_conn_send_str(mpr_conn c, const char *s);
 MPR_EXTERN int mpr_conn_recv_str(mpr_conn c, char *buf, size_t cap, double timeout);
 
+/* ------------------------------------------------------- random streams */
+
+/* Counter-based random numbers (Philox4x32-10): stream `stream` under key
+ * `seed` is the same sequence on every rank and never overlaps another
+ * stream. Give each task its own stream (its index) and a Monte Carlo
+ * result depends on the seed and the tasks, not on the number of ranks.
+ * Plain value, no allocation; any rank, any thread (one mpr_rng per thread). */
+typedef struct {
+    uint64_t key, stream, counter;
+    uint32_t block[4];
+    uint32_t used;
+} mpr_rng;
+MPR_EXTERN void mpr_rng_init(mpr_rng *r, uint64_t seed, uint64_t stream);
+MPR_EXTERN uint32_t mpr_rng_u32(mpr_rng *r);
+MPR_EXTERN uint64_t mpr_rng_u64(mpr_rng *r);
+/* A double in [0, 1) with 53 random bits. */
+MPR_EXTERN double mpr_rng_uniform(mpr_rng *r);
+/* The raw block function: out = Philox4x32-10(counter, key). */
+MPR_EXTERN void mpr_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
+
 #ifdef __cplusplus
 }
 #endif
