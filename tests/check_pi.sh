@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# check_pi.sh PI_BINARY NRANKS MPIEXEC...
+# The pi app's count inside the circle depends on --seed and --tasks only:
+# the parallel run on NRANKS ranks must print the same count as the serial
+# run (--workers 0), run every task once with the right number of trials,
+# and estimate pi to within 0.01.
+set -u
+pi=$1 n=$2
+shift 2
+args=(--trials 2000000 --tasks 37 --seed 7)
+serial=$("$@" -n 1 "$pi" "${args[@]}" --workers 0 --verbose 0) || { echo "serial run failed"; exit 1; }
+parallel=$("$@" -n "$n" "$pi" "${args[@]}") || { echo "parallel run failed"; exit 1; }
+echo "$parallel"
+s_line=$(grep '^inside circle:' <<<"$serial")
+p_line=$(grep '^inside circle:' <<<"$parallel")
+[ -n "$s_line" ] && [ "$s_line" = "$p_line" ] || { echo "count differs: serial '$s_line', parallel '$p_line'"; exit 1; }
+tasks=$(grep -c '^Executing calc_point_inside_circle with ' <<<"$parallel")
+[ "$tasks" -eq 37 ] || { echo "expected 37 task lines, got $tasks"; exit 1; }
+total=$(grep '^Executing' <<<"$parallel" | awk '{gsub(",", "", $4); s += $4} END {print s}')
+[ "$total" -eq 2000000 ] || { echo "tasks ran $total trials, expected 2000000"; exit 1; }
+estimate=$(head -n 1 <<<"$serial")
+awk -v e="$estimate" 'BEGIN { d = e - 3.14159265358979; exit !(d < 0.01 && d > -0.01) }' ||
+  { echo "estimate $estimate is not within 0.01 of pi"; exit 1; }
+echo "OK: $p_line"
