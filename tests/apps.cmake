@@ -53,3 +53,39 @@ foreach(n 4 6)
 endforeach()
 mpr_add_app_regex_test(continents 0 empty.out NAME app.continents.singleton STATUS 1
   STDERR no_workers.stderr)
+
+# Queue demos (seeds 000 and 003).
+foreach(n 3 5)
+  mpr_add_app_test(queue_demos ${n} queue_squares.out exact
+    NAME app.queue_demos.squares.np${n} ARGS squares)
+  mpr_add_app_test(queue_demos ${n} queue_producer_consumer.out sorted
+    NAME app.queue_demos.producer_consumer.np${n} ARGS --max-sleep 0.05 producer_consumer)
+endforeach()
+foreach(n 1 2)
+  mpr_add_app_test(queue_demos ${n} queue_colors.out exact
+    NAME app.queue_demos.colors.np${n} ARGS colors)
+endforeach()
+foreach(n 5 8)
+  mpr_add_app_regex_test(queue_demos ${n} queue_random.regex
+    NAME app.queue_demos.random.np${n} ARGS random)
+endforeach()
+mpr_add_app_regex_test(queue_demos 3 empty.out NAME app.queue_demos.random.np3
+  STATUS 1 STDERR no_free_rank.stderr ARGS random)
+mpr_add_app_test(queue_demos 1 queue_demos_help.out exact
+  NAME app.queue_demos.help ARGS --help)
+mpr_add_app_regex_test(queue_demos 2 empty.out NAME app.queue_demos.usage
+  STATUS 2 STDERR usage.stderr ARGS --max-sleep -1 colors)
+
+# Pipe demos (seeds 000, 001 and 003).
+foreach(n 3 4)
+  mpr_add_app_test(pipe_demos ${n} pipe_messages.out exact
+    NAME app.pipe_demos.messages.np${n} ARGS messages)
+  mpr_add_app_test(pipe_demos ${n} pipe_sender_receiver.out sorted
+    NAME app.pipe_demos.sender_receiver.np${n} ARGS --sleep 0.01 sender_receiver)
+endforeach()
+foreach(n 2 4)
+  mpr_add_app_test(pipe_demos ${n} pipe_hello.out exact
+    NAME app.pipe_demos.hello.np${n} ARGS hello)
+endforeach()
+mpr_add_app_regex_test(pipe_demos 0 empty.out NAME app.pipe_demos.hello.singleton
+  STATUS 1 STDERR no_workers.stderr ARGS hello)
