@@ -42,9 +42,6 @@ static int print_square(const void *arg, size_t len)
  * process, here on another MPI rank. */
 static int print_cube_pid(const void *arg, size_t len)
 {
-    number_args a;
-    if (app_unpack(&a, sizeof a, arg, len))
-        return 1;
     printf("PID::print_cube::id -> %ld (rank %d on %s)\n", mpr_self_pid(), mpr_rank(),
            mpr_self_host());
     return print_cube(arg, len);
@@ -52,9 +49,6 @@ static int print_cube_pid(const void *arg, size_t len)
 
 static int print_square_pid(const void *arg, size_t len)
 {
-    number_args a;
-    if (app_unpack(&a, sizeof a, arg, len))
-        return 1;
     printf("PID::print_square::id -> %ld (rank %d on %s)\n", mpr_self_pid(), mpr_rank(),
            mpr_self_host());
     return print_square(arg, len);

@@ -78,6 +78,10 @@ static int pair_demo(mpr_target sender, mpr_target receiver, const char *const *
 {
     pair_args args = {.sleep = sleep};
     args.msgs_len = app_strlist_pack(args.msgs, sizeof args.msgs, msgs, n);
+    if (args.msgs_len == 0) {
+        app_error("the messages do not fit in %zu bytes", sizeof args.msgs);
+        return APP_EXIT_FAIL;
+    }
     int rc = mpr_pipe_new(&args.send_end, &args.recv_end, 1);
     if (rc != MPR_OK)
         return app_fail("Pipe()", rc);

@@ -61,7 +61,7 @@ static void print_help(const app_cli *cli)
         if (o->type == APP_OPT_INT)
             printf("  %-22s %s (default %d)\n", left, o->help, *(int *)o->value);
         else
-            printf("  %-22s %s (default %g)\n", left, o->help, *(double *)o->value);
+            printf("  %-22s %s (default %.15g)\n", left, o->help, *(double *)o->value);
     }
     printf("\nRun it under mpirun: rank 0 is the parent, every other rank a worker.\n");
 }
