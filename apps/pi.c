@@ -166,17 +166,16 @@ int main(int argc, char **argv)
     pi_job job = {.trials = 1e8, .ntasks = 16, .seed = 20240601, .verbose = 1};
     int workers = -1;
     app_opt opts[] = {
-        {"--trials", "N", "number of random points (default 1e8, the document's figure)",
+        {"--trials", "N", "number of random points (1e8 is the document's figure)",
          APP_OPT_DOUBLE, &job.trials, 1, 1e15},
-        {"--tasks", "T", "tasks the trials are cut into; with --seed they fix the result "
-                         "(default 16)",
+        {"--tasks", "T", "tasks the trials are cut into; with --seed they fix the result",
          APP_OPT_INT, &job.ntasks, 1, 1000000},
-        {"--seed", "S", "seed of the random streams (default 20240601)", APP_OPT_DOUBLE,
+        {"--seed", "S", "seed of the random streams", APP_OPT_DOUBLE,
          &job.seed, 0, 9007199254740992.0},
-        {"--workers", "W", "worker Processes (default: every free worker rank; 0: serial in "
-                           "rank 0, the baseline)",
+        {"--workers", "W", "worker Processes (-1: every free worker rank; 0: serial in rank 0, "
+                           "the baseline)",
          APP_OPT_INT, &workers, -1, 1000000},
-        {"--verbose", "V", "1: a line per task as the document prints (default); 0: summary only",
+        {"--verbose", "V", "1: a line per task as the document prints; 0: summary only",
          APP_OPT_INT, &job.verbose, 0, 1},
     };
     app_cli cli = {.summary = "Estimate pi by Monte Carlo with worker Processes (seed 004).",
