@@ -87,6 +87,9 @@ double mpr__remaining(double deadline);
  * with *msg and *status set, 0 on timeout, or MPR_EMPI. */
 int mpr__probe_wait(MPI_Comm comm, int src, int tag, double timeout, MPI_Message *msg,
                     MPI_Status *status);
+/* Waits for a nonblocking operation until timeout: 1 done, 0 timed out
+ * (the request is still active), or MPR_EMPI. */
+int mpr__request_wait(MPI_Request *req, double timeout);
 /* Receives a probed message into a new malloc'd buffer (*len bytes). */
 int mpr__mrecv_alloc(MPI_Message *msg, const MPI_Status *status, void **buf, size_t *len);
 
@@ -102,6 +105,8 @@ enum {
     MPR__TAG_REQ,      /* any rank -> service: object request */
     MPR__TAG_REP,      /* service -> requester: reply */
     MPR__TAG_OUT,      /* worker -> service: forwarded stdout bytes */
+    MPR__TAG_POOL_CMD, /* pool comm, rank 0 -> pool worker: a chunk, a task, stop */
+    MPR__TAG_POOL_RES, /* pool comm, pool worker -> rank 0: a chunk's or task's result */
 };
 
 /* A bounded writer and a bounded reader over bytes. The reader never reads
@@ -199,6 +204,8 @@ void mpr__output_wait(int rank, uint64_t total);
 void mpr__worker_run_task(void *msg, size_t len);
 /* Joins every Process still running (mpr_finalize, as Python at exit). */
 void mpr__process_join_all(void);
+/* pool.c: terminates every pool not yet stopped (before join_all). */
+void mpr__pool_terminate_all(void);
 
 /* ---------------------------------------------------------- service.c */
 

@@ -203,6 +203,7 @@ int mpr_init(int *argc, char ***argv)
 int mpr_finalize(void)
 {
     MPR_CHECK(mpr__require_rank0("mpr_finalize"));
+    mpr__pool_terminate_all();
     mpr__process_join_all();
     for (int r = 1; r < mpr__rt.size; r++)
         MPR_MPI_CALL(MPI_Send(NULL, 0, MPI_BYTE, r, MPR__TAG_STOP, mpr__rt.comm_task));

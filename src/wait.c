@@ -93,6 +93,23 @@ int mpr__probe_wait(MPI_Comm comm, int src, int tag, double timeout, MPI_Message
     }
 }
 
+int mpr__request_wait(MPI_Request *req, double timeout)
+{
+    double deadline = mpr__deadline(timeout);
+    mpr__backoff b;
+    mpr__backoff_reset(&b);
+    for (;;) {
+        int done = 0;
+        MPR_MPI_CALL(MPI_Test(req, &done, MPI_STATUS_IGNORE));
+        if (done)
+            return 1;
+        double left = mpr__remaining(deadline);
+        if (left == 0)
+            return 0;
+        mpr__backoff_pause(&b, left);
+    }
+}
+
 int mpr__mrecv_alloc(MPI_Message *msg, const MPI_Status *status, void **buf, size_t *len)
 {
     int count = 0;

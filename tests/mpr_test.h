@@ -62,7 +62,7 @@ static inline void mpr_test_fail(const char *file, int line, const char *what)
         const char *a_ = (a), *b_ = (b);                                                           \
         if (strcmp(a_, b_) != 0) {                                                                 \
             char m_[1024];                                                                         \
-            snprintf(m_, sizeof m_, "ASSERT_STR_EQ(%s, %s): \"%s\" != \"%s\"", #a, #b, a_, b_);    \
+            snprintf(m_, sizeof m_, "ASSERT_STR_EQ(%s, %s): \"%.400s\" != \"%.400s\"", #a, #b, a_, b_);    \
             mpr_test_fail(__FILE__, __LINE__, m_);                                                 \
         }                                                                                          \
     } while (0)
@@ -72,7 +72,7 @@ static inline void mpr_test_fail(const char *file, int line, const char *what)
         const char *h_ = (haystack), *n_ = (needle);                                               \
         if (!strstr(h_, n_)) {                                                                     \
             char m_[1024];                                                                         \
-            snprintf(m_, sizeof m_, "\"%s\" does not contain \"%s\"", h_, n_);                     \
+            snprintf(m_, sizeof m_, "\"%.600s\" does not contain \"%.300s\"", h_, n_);                     \
             mpr_test_fail(__FILE__, __LINE__, m_);                                                 \
         }                                                                                          \
     } while (0)

@@ -63,7 +63,8 @@ MPR_EXTERN const char *mpr_version_string(void);
     XX(EFULL, -14, "queue is full")                                                                \
     XX(EEMPTY, -15, "queue is empty")                                                              \
     XX(ETOOBIG, -16, "message too large")                                                          \
-    XX(ENOTFOUND, -17, "no such object")
+    XX(ENOTFOUND, -17, "no such object")                                                           \
+    XX(ETASK, -30, "a task failed")
 
 typedef enum {
     MPR_OK = 0,
@@ -231,6 +232,119 @@ MPR_EXTERN int mpr_conn_poll(mpr_conn c, double timeout);
 MPR_EXTERN int mpr_conn_close(mpr_conn c);
 MPR_EXTERN int mpr_conn_send_str(mpr_conn c, const char *s);
 MPR_EXTERN int mpr_conn_recv_str(mpr_conn c, char *buf, size_t cap, double timeout);
+
+/* -------------------------------------------------------------------- Pool */
+
+/* A pool of worker ranks (Python's multiprocessing.Pool). Rank 0 only: the
+ * pool object lives on rank 0 and coordinates; its workers are free worker
+ * ranks taken at mpr_pool_new and given back at join. Several pools may be
+ * alive at once on disjoint ranks.
+ *
+ * Callbacks of async results run on rank 0's main thread, inside whichever
+ * pool call (get, wait, ready, apply_async, map_async, join, next) notices
+ * the result; like Python's, they should return quickly. */
+typedef struct mpr_pool mpr_pool;
+typedef struct mpr_async mpr_async; /* an AsyncResult */
+typedef struct mpr_imap mpr_imap;   /* an imap / imap_unordered iterator */
+
+/* A map function: reads one item of in_size bytes, writes one of out_size
+ * bytes. Returns 0, or non-zero (or `return mpr_raise(...)`) to fail. */
+typedef int (*mpr_map_fn)(const void *in, void *out);
+
+typedef struct {
+    mpr_target initializer;   /* run once on each worker before its first task; NULL: none */
+    const void *initarg;      /* copied at mpr_pool_new_opts */
+    size_t initarg_len;
+    int maxtasksperchild;     /* > 0: re-run the initializer after that many tasks (a rank can
+                                 not be replaced like a process; this resets its state) */
+    int progress;             /* 1: progress line on stderr, 0: never, -1: MPR_PROGRESS or,
+                                 if unset, when stderr is a terminal and a map runs > 2 s */
+} mpr_pool_options;
+
+/* nworkers 0 takes every free worker rank.
+ * Returns: MPR_OK; MPR_ENORANK (fewer free ranks than asked, or none: the
+ * message says how many are free and which mpirun -n would fit);
+ * MPR_ERANK (not rank 0); MPR_EINVAL; MPR_EFUNC (initializer not code). */
+MPR_EXTERN int mpr_pool_new(mpr_pool **p, int nworkers);
+MPR_EXTERN int mpr_pool_new_opts(mpr_pool **p, int nworkers, const mpr_pool_options *opts);
+/* Number of worker ranks in the pool. */
+MPR_EXTERN int mpr_pool_size(const mpr_pool *p);
+
+/* out[i] = fn(in[i]) for n items, blocking until all are done.
+ * chunksize 0: the static path, one contiguous block per worker by
+ * MPI_Scatterv/MPI_Gatherv on the pool's communicator (used when the pool
+ * has no other work in flight; else as chunksize 0 of map_async).
+ * chunksize > 0: chunks of that many items are handed out as workers free
+ * up, so uneven items balance.
+ * Returns: MPR_OK; MPR_ETASK (an item failed: mpr_last_error has the first
+ * failure's message, item index, rank and host; the other items were still
+ * computed and out holds their results); MPR_ECLOSED (pool closed);
+ * MPR_EINVAL (sizes 0 with n > 0, NULL buffers); MPR_EFUNC. */
+MPR_EXTERN int mpr_pool_map(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n, size_t in_size,
+                            void *out, size_t out_size, size_t chunksize);
+/* map over a struct of arguments per item (Python's starmap): the same
+ * call, named for what it does; fn unpacks the struct. */
+MPR_EXTERN int mpr_pool_starmap(mpr_pool *p, mpr_map_fn fn, const void *args, size_t n,
+                                size_t args_size, void *out, size_t out_size, size_t chunksize);
+
+
+/* imap: results one by one, in order (ordered 1) or as they complete
+ * (ordered 0, imap_unordered; each with its index). in is copied. */
+MPR_EXTERN int mpr_pool_imap(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n,
+                             size_t in_size, size_t out_size, size_t chunksize, int ordered,
+                             mpr_imap **it);
+/* Next result into out (out_size bytes) and its item index. Returns MPR_OK;
+ * MPR_EOF when every result was returned (StopIteration); MPR_ETIMEDOUT;
+ * MPR_ETASK if that item failed (the iterator goes on with the next). */
+MPR_EXTERN int mpr_imap_next(mpr_imap *it, void *out, size_t *index, double timeout);
+MPR_EXTERN void mpr_imap_free(mpr_imap *it);
+
+/* Callbacks: result bytes (borrowed for the call) or the failure message. */
+typedef void (*mpr_callback)(const void *result, size_t len, void *user);
+typedef void (*mpr_error_callback)(int code, const char *message, void *user);
+
+/* Starts a map and returns at once. in is copied; out must stay valid until
+ * the result is ready (the one place mpr writes to caller memory later).
+ * chunksize 0 picks ceil(n / (4 * workers)), as Python does. callback gets
+ * (out, n * out_size) once all items are done; error_callback the first
+ * failure. result may be NULL (fire and forget: join waits for it). */
+MPR_EXTERN int mpr_pool_map_async(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n,
+                                  size_t in_size, void *out, size_t out_size, size_t chunksize,
+                                  mpr_callback callback, mpr_error_callback error_callback,
+                                  void *user, mpr_async **result);
+
+/* Runs fn(arg, len) once on a pool worker. fn's int return is its status
+ * (0 ok); its result is the bytes it passes to mpr_task_return (none: an
+ * empty result, Python's None). arg is copied.
+ * apply blocks and copies the result into res (cap bytes; *len set; too
+ * small: MPR_ETRUNC with *len the size needed; the result is dropped). */
+MPR_EXTERN int mpr_pool_apply(mpr_pool *p, mpr_target fn, const void *arg, size_t len, void *res,
+                              size_t cap, size_t *res_len);
+MPR_EXTERN int mpr_pool_apply_async(mpr_pool *p, mpr_target fn, const void *arg, size_t len,
+                                    mpr_callback callback, mpr_error_callback error_callback,
+                                    void *user, mpr_async **result);
+/* Inside a pool task: the bytes apply returns (copied). MPR_ESTATE elsewhere. */
+MPR_EXTERN int mpr_task_return(const void *buf, size_t len);
+
+/* AsyncResult. get waits up to timeout and copies an apply's result bytes
+ * (map results are already in the map's out buffer; pass NULL/0).
+ * Returns MPR_OK, MPR_ETIMEDOUT, MPR_ETASK (the task failed; message as for
+ * map), MPR_ETRUNC (cap too small; *len = size; get again). */
+MPR_EXTERN int mpr_async_get(mpr_async *r, void *res, size_t cap, size_t *len, double timeout);
+MPR_EXTERN int mpr_async_wait(mpr_async *r, double timeout); /* MPR_OK or MPR_ETIMEDOUT */
+MPR_EXTERN int mpr_async_ready(mpr_async *r);                /* 1, 0, or an error */
+MPR_EXTERN int mpr_async_successful(mpr_async *r); /* 1/0 once ready; MPR_ESTATE before */
+/* Frees the handle; the task itself runs on (its result is dropped). */
+MPR_EXTERN void mpr_async_free(mpr_async *r);
+
+/* close: no more tasks (later ones get MPR_ECLOSED). join (after close or
+ * terminate): waits for every task, then gives the ranks back.
+ * terminate: drops tasks not yet started, waits for running ones (a rank
+ * cannot be killed), then stops the workers. free: terminates if needed. */
+MPR_EXTERN int mpr_pool_close(mpr_pool *p);
+MPR_EXTERN int mpr_pool_join(mpr_pool *p);
+MPR_EXTERN int mpr_pool_terminate(mpr_pool *p);
+MPR_EXTERN void mpr_pool_free(mpr_pool *p);
 
 /* ------------------------------------------------------- random streams */
 

@@ -1,0 +1,922 @@
+/*
+ * pool.c — multiprocessing.Pool on worker ranks: the rank-0 side.
+ *
+ * DESIGN
+ *   mpr_pool_new takes k free worker ranks by starting k Processes whose
+ *   target is the pool worker loop (pool_worker.c), and builds a
+ *   communicator of rank 0 and those ranks (MPI_Comm_create_group: only the
+ *   members take part, so other pools and Processes go on undisturbed).
+ *   The parent only coordinates: it hands out work and collects results,
+ *   and sleeps with backoff in between. Launch one rank more than cores.
+ *
+ *   Two ways to run a map (pool-protocol.h for the messages):
+ *   - static (chunksize 0, pool idle): every worker gets one contiguous
+ *     block by MPI_Iscatterv and returns it by MPI_Igatherv. Least traffic;
+ *     uneven items leave fast workers idle.
+ *   - dynamic (chunksize > 0, map_async, imap, or a busy pool): a job is cut
+ *     into chunks; each idle worker gets the next chunk, and gets another as
+ *     soon as its result is in, so uneven items balance (master/worker).
+ *   apply/apply_async are one-item jobs on the same dispatcher.
+ *
+ *   Progress is made by rank 0's main thread inside pool calls: each turn
+ *   dispatches work to idle workers and takes in every result that has
+ *   arrived. Callbacks run there too, after the job's state is final.
+ *   Jobs are kept in submission order and dispatched in that order.
+ *
+ *   A failing item fails its job with the first failure to arrive (as
+ *   Python's MapResult keeps the first exception): message, item index,
+ *   rank and host. The job's other chunks are still collected, so nothing
+ *   of it is left to mix into the next job.
+ *
+ * INVARIANTS
+ *   running[w] is the id of the job whose chunk pool rank w computes, 0 if
+ *   idle. A job is freed when it is finished and no handle refers to it.
+ */
+#include "pool-protocol.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef enum { JOB_MAP = 1, JOB_APPLY } job_kind;
+enum { ITEM_PENDING = 0, ITEM_OK, ITEM_FAILED };
+
+typedef struct job {
+    struct job *next;
+    job_kind kind;
+    uint64_t id;
+    mpr__fnref fn;
+    /* map */
+    const unsigned char *in;
+    unsigned char *in_copy; /* owned copy for async jobs */
+    unsigned char *out;
+    bool out_owned;
+    size_t n, in_size, out_size, chunksize, next_start, done;
+    unsigned char *item_state; /* imap: per item */
+    size_t *completed;         /* imap unordered: indices in completion order */
+    size_t ncompleted;
+    /* apply */
+    void *arg;
+    size_t arg_len;
+    bool dispatched;
+    void *result;
+    size_t result_len;
+    /* outcome */
+    bool finished, failed;
+    char error[700];
+    mpr_callback callback;
+    mpr_error_callback error_callback;
+    void *user;
+    int handles; /* async/imap handles and waiting callers */
+    double started, progress_at;
+    bool progress_shown;
+} job;
+
+struct mpr_pool {
+    struct mpr_pool *next_live; /* pools not yet freed, for mpr_finalize */
+    int k;
+    mpr_process **workers;
+    MPI_Comm comm;
+    uint64_t *running; /* index 1..k */
+    job *jobs;
+    uint64_t next_id;
+    bool closed, stopped;
+    int progress;
+    mpr_target initializer;
+    void *initarg;
+    size_t initarg_len;
+    int maxtasks;
+};
+
+struct mpr_async {
+    mpr_pool *pool;
+    job *job;
+};
+
+struct mpr_imap {
+    mpr_pool *pool;
+    job *job;
+    size_t next; /* ordered: next index; unordered: next position in completed */
+};
+
+static unsigned pool_counter;
+static mpr_pool *live_pools;
+
+/* ------------------------------------------------------------ messages */
+
+static int send_cmd(mpr_pool *p, int w, const mpr__pool_cmd *c)
+{
+    mpr__wbuf wb;
+    mpr__wbuf_init(&wb);
+    mpr__pool_cmd_encode(&wb, c);
+    int count = 0;
+    int rc = wb.oom ? mpr__fail(MPR_ENOMEM, "no memory for a pool command")
+                    : mpr__count_to_int(wb.len, &count);
+    if (rc == MPR_OK) {
+        int mrc = MPI_Send(wb.data, count, MPI_BYTE, w, MPR__TAG_POOL_CMD, p->comm);
+        if (mrc != MPI_SUCCESS)
+            rc = mpr__mpi_fail(mrc, "MPI_Send(pool command)", __FILE__, __LINE__);
+    }
+    mpr__wbuf_free(&wb);
+    return rc;
+}
+
+/* Sends the next piece of the first job with undispatched work to pool rank w.
+ * Returns 1 if something was sent, 0 if there is no work. */
+static int dispatch_one(mpr_pool *p, int w)
+{
+    for (job *j = p->jobs; j; j = j->next) {
+        mpr__pool_cmd c = {.job = j->id, .fn = j->fn, .count = 1};
+        if (j->kind == JOB_MAP && j->next_start < j->n) {
+            size_t count = j->n - j->next_start;
+            if (count > j->chunksize)
+                count = j->chunksize;
+            c.kind = MPR__POOL_CHUNK;
+            c.start = j->next_start;
+            c.count = count;
+            c.in_size = j->in_size;
+            c.out_size = j->out_size;
+            c.data = j->in + j->next_start * j->in_size;
+            c.data_len = count * j->in_size;
+            j->next_start += count;
+        } else if (j->kind == JOB_APPLY && !j->dispatched) {
+            c.kind = MPR__POOL_APPLY;
+            c.data = j->arg;
+            c.data_len = j->arg_len;
+            j->dispatched = true;
+        } else {
+            continue;
+        }
+        MPR_CHECK(send_cmd(p, w, &c));
+        p->running[w] = j->id;
+        return 1;
+    }
+    return 0;
+}
+
+static int dispatch(mpr_pool *p)
+{
+    for (int w = 1; w <= p->k; w++)
+        if (p->running[w] == 0)
+            MPR_CHECK(dispatch_one(p, w));
+    return MPR_OK;
+}
+
+static job *find_job(mpr_pool *p, uint64_t id)
+{
+    for (job *j = p->jobs; j; j = j->next)
+        if (j->id == id)
+            return j;
+    return NULL;
+}
+
+static void fail_job(job *j, const char *message)
+{
+    if (j->failed)
+        return;
+    j->failed = true;
+    snprintf(j->error, sizeof j->error, "%s", message);
+}
+
+static void take_map_result(job *j, const mpr__pool_result *r)
+{
+    size_t out_len = (size_t)(r->count * j->out_size);
+    MPR_ASSERT(r->start + r->count <= j->n && r->data_len == out_len + r->count);
+    memcpy(j->out + r->start * j->out_size, r->data, out_len);
+    const unsigned char *failed = (const unsigned char *)r->data + out_len;
+    for (size_t i = 0; i < r->count; i++) {
+        size_t index = (size_t)r->start + i;
+        if (j->item_state)
+            j->item_state[index] = failed[i] ? ITEM_FAILED : ITEM_OK;
+        if (j->completed)
+            j->completed[j->ncompleted++] = index;
+    }
+    j->done += (size_t)r->count;
+    if (r->status)
+        fail_job(j, r->message);
+    if (j->done == j->n)
+        j->finished = true;
+}
+
+static void take_apply_result(job *j, const mpr__pool_result *r)
+{
+    if (r->status)
+        fail_job(j, r->message);
+    j->result = malloc(r->data_len ? r->data_len : 1);
+    MPR_ASSERT(j->result);
+    if (r->data_len)
+        memcpy(j->result, r->data, r->data_len);
+    j->result_len = r->data_len;
+    j->finished = true;
+}
+
+static void run_callbacks(job *j)
+{
+    if (j->failed && j->error_callback)
+        j->error_callback(MPR_ETASK, j->error, j->user);
+    else if (!j->failed && j->callback) {
+        if (j->kind == JOB_MAP)
+            j->callback(j->out, j->n * j->out_size, j->user);
+        else
+            j->callback(j->result, j->result_len, j->user);
+    }
+}
+
+/* Frees finished jobs that nobody refers to any more. */
+static void reap(mpr_pool *p)
+{
+    for (job **jj = &p->jobs; *jj;) {
+        job *j = *jj;
+        if (!j->finished || j->handles > 0) {
+            jj = &j->next;
+            continue;
+        }
+        *jj = j->next;
+        free(j->in_copy);
+        if (j->out_owned)
+            free(j->out);
+        free(j->item_state);
+        free(j->completed);
+        free(j->arg);
+        free(j->result);
+        free(j);
+    }
+}
+
+/* Takes in one result if one is there. Returns 1, 0 (none) or an error. */
+static int receive_one(mpr_pool *p)
+{
+    int found = 0;
+    MPI_Message msg;
+    MPI_Status st;
+    MPR_MPI_CALL(MPI_Improbe(MPI_ANY_SOURCE, MPR__TAG_POOL_RES, p->comm, &found, &msg, &st));
+    if (!found)
+        return 0;
+    void *raw = NULL;
+    size_t len = 0;
+    MPR_CHECK(mpr__mrecv_alloc(&msg, &st, &raw, &len));
+    mpr__pool_result r;
+    bool ok = mpr__pool_result_decode(raw, len, &r);
+    MPR_ASSERT(ok && st.MPI_SOURCE >= 1 && st.MPI_SOURCE <= p->k);
+    job *j = find_job(p, r.job);
+    MPR_ASSERT(j && p->running[st.MPI_SOURCE] == r.job);
+    p->running[st.MPI_SOURCE] = 0;
+    if (j->kind == JOB_MAP)
+        take_map_result(j, &r);
+    else
+        take_apply_result(j, &r);
+    free(raw);
+    if (j->finished)
+        run_callbacks(j);
+    return 1;
+}
+
+/* One turn of progress: dispatch, take in what arrived, dispatch again.
+ * Returns how many results came in, or an error. */
+static int progress(mpr_pool *p)
+{
+    MPR_CHECK(dispatch(p));
+    int got = 0, rc;
+    while ((rc = receive_one(p)) == 1)
+        got++;
+    MPR_CHECK(rc);
+    if (got)
+        MPR_CHECK(dispatch(p));
+    return got;
+}
+
+/* ------------------------------------------------------------- progress line */
+
+static int progress_setting(int option)
+{
+    if (option >= 0)
+        return option;
+    const char *s = getenv("MPR_PROGRESS");
+    if (s && *s)
+        return atoi(s) ? 1 : 0;
+    return isatty(STDERR_FILENO) ? -1 : 0; /* -1: only for maps longer than 2 s */
+}
+
+static void show_progress(mpr_pool *p, job *j)
+{
+    if (p->progress == 0 || j->kind != JOB_MAP)
+        return;
+    double now = MPI_Wtime(), elapsed = now - j->started;
+    if (!j->finished && (now < j->progress_at || (p->progress < 0 && elapsed < 2.0)))
+        return;
+    if (j->finished && !j->progress_shown)
+        return;
+    j->progress_at = now + 0.25;
+    j->progress_shown = true;
+    double rate = elapsed > 0 ? (double)j->done / elapsed : 0;
+    double eta = rate > 0 ? (double)(j->n - j->done) / rate : 0;
+    fprintf(stderr, "\rmpr map: %zu/%zu items (%3.0f%%), %.3g items/s, ETA %.1f s%s", j->done,
+            j->n, j->n ? 100.0 * (double)j->done / (double)j->n : 100.0, rate, eta,
+            j->finished ? "\n" : "   ");
+    fflush(stderr);
+}
+
+/* Makes progress until done(p, arg) holds or the timeout passes.
+ * Returns 1 (done), 0 (timed out) or an error. */
+static int wait_until(mpr_pool *p, bool (*done)(mpr_pool *, void *), void *arg, job *shown,
+                      double timeout)
+{
+    double deadline = mpr__deadline(timeout);
+    mpr__backoff b;
+    mpr__backoff_reset(&b);
+    for (;;) {
+        int got = progress(p);
+        MPR_CHECK(got);
+        if (shown)
+            show_progress(p, shown);
+        if (done(p, arg))
+            return 1;
+        if (got) {
+            mpr__backoff_reset(&b);
+            continue;
+        }
+        double left = mpr__remaining(deadline);
+        if (left == 0)
+            return 0;
+        mpr__backoff_pause(&b, left);
+    }
+}
+
+static bool job_finished(mpr_pool *p, void *arg)
+{
+    (void)p;
+    return ((job *)arg)->finished;
+}
+
+static bool all_finished(mpr_pool *p, void *arg)
+{
+    (void)arg;
+    for (job *j = p->jobs; j; j = j->next)
+        if (!j->finished)
+            return false;
+    for (int w = 1; w <= p->k; w++)
+        if (p->running[w])
+            return false;
+    return true;
+}
+
+/* --------------------------------------------------------------- lifecycle */
+
+static int check_pool(const mpr_pool *p, const char *what)
+{
+    if (!p)
+        return mpr__fail(MPR_EINVAL, "%s: pool is NULL", what);
+    if (p->closed)
+        return mpr__fail(MPR_ECLOSED, "%s: the pool is closed (close/terminate was called)", what);
+    return MPR_OK;
+}
+
+static int start_workers(mpr_pool *p, const mpr__fnref *init_ref, uint32_t tag)
+{
+    /* The ranks the workers will get: the lowest free ones (runtime.c). */
+    int *ranks = calloc((size_t)p->k + 1, sizeof *ranks);
+    MPR_ASSERT(ranks);
+    for (int r = 1, i = 1; r < mpr__rt.size && i <= p->k; r++)
+        if (!mpr__rt.busy[r])
+            ranks[i++] = r;
+    mpr__wbuf w;
+    mpr__wbuf_init(&w);
+    mpr__wbuf_u32(&w, tag);
+    mpr__wbuf_u32(&w, (uint32_t)p->k);
+    for (int i = 1; i <= p->k; i++)
+        mpr__wbuf_u32(&w, (uint32_t)ranks[i]);
+    mpr__wbuf_u32(&w, init_ref != NULL);
+    if (init_ref)
+        mpr__wbuf_fnref(&w, init_ref);
+    mpr__wbuf_bytes(&w, p->initarg, p->initarg_len);
+    mpr__wbuf_u32(&w, (uint32_t)p->maxtasks);
+    MPR_ASSERT(!w.oom);
+    int rc = MPR_OK;
+    for (int i = 1; i <= p->k && rc == MPR_OK; i++) {
+        char name[MPR__NAME_MAX];
+        snprintf(name, sizeof name, "PoolWorker-%u.%d", pool_counter, i);
+        rc = mpr_process_new_named(&p->workers[i], name, mpr__pool_worker_main, w.data, w.len);
+        if (rc == MPR_OK)
+            rc = mpr_process_start(p->workers[i]);
+        if (rc == MPR_OK)
+            MPR_ASSERT(mpr_process_rank(p->workers[i]) == ranks[i]);
+    }
+    mpr__wbuf_free(&w);
+    if (rc == MPR_OK) {
+        MPI_Group world, group;
+        MPI_Comm_group(mpr__rt.comm_task, &world);
+        MPI_Group_incl(world, p->k + 1, ranks, &group);
+        int mrc = MPI_Comm_create_group(mpr__rt.comm_task, group, (int)tag, &p->comm);
+        MPI_Group_free(&group);
+        MPI_Group_free(&world);
+        if (mrc != MPI_SUCCESS)
+            rc = mpr__mpi_fail(mrc, "MPI_Comm_create_group", __FILE__, __LINE__);
+        else
+            MPI_Comm_set_errhandler(p->comm, MPI_ERRORS_RETURN);
+    }
+    free(ranks);
+    return rc;
+}
+
+int mpr_pool_new_opts(mpr_pool **out, int nworkers, const mpr_pool_options *opts)
+{
+    if (!out)
+        return mpr__fail(MPR_EINVAL, "mpr_pool_new: out pointer is NULL");
+    *out = NULL;
+    MPR_CHECK(mpr__require_rank0("mpr_pool_new"));
+    mpr_pool_options none = {.progress = -1};
+    if (!opts)
+        opts = &none;
+    if (nworkers < 0)
+        return mpr__fail(MPR_EINVAL, "Pool(%d): the number of workers must be >= 0", nworkers);
+    int free_ranks = mpr__rt.nfree;
+    int k = nworkers ? nworkers : free_ranks;
+    if (k == 0 || k > free_ranks)
+        return mpr__fail(MPR_ENORANK,
+                         "Pool(%d) needs %d free worker rank%s, %d %s free (%d ranks in all, rank "
+                         "0 is the parent); launch with `mpirun -n %d`",
+                         nworkers, k ? k : 1, k == 1 ? "" : "s", free_ranks,
+                         free_ranks == 1 ? "is" : "are", mpr__rt.size,
+                         mpr__rt.size - free_ranks + (k ? k : 1));
+    mpr__fnref init_ref;
+    if (opts->initializer)
+        MPR_CHECK(mpr__fnref_make((void (*)(void))opts->initializer, &init_ref));
+    if (opts->initarg_len && !opts->initarg)
+        return mpr__fail(MPR_EINVAL, "Pool: initarg is NULL but initarg_len is %zu",
+                         opts->initarg_len);
+    mpr_pool *p = calloc(1, sizeof *p);
+    MPR_ASSERT(p);
+    p->k = k;
+    p->comm = MPI_COMM_NULL;
+    p->workers = calloc((size_t)k + 1, sizeof *p->workers);
+    p->running = calloc((size_t)k + 1, sizeof *p->running);
+    p->initarg = malloc(opts->initarg_len + 1);
+    MPR_ASSERT(p->workers && p->running && p->initarg);
+    if (opts->initarg_len)
+        memcpy(p->initarg, opts->initarg, opts->initarg_len);
+    p->initarg_len = opts->initarg_len;
+    p->maxtasks = opts->maxtasksperchild;
+    p->progress = progress_setting(opts->progress);
+    pool_counter++;
+    /* The tag only tells concurrent MPI_Comm_create_group calls apart. */
+    int rc = start_workers(p, opts->initializer ? &init_ref : NULL, 1000 + pool_counter % 30000);
+    if (rc < 0) {
+        for (int i = 1; i <= k; i++)
+            mpr_process_free(p->workers[i]); /* none can be running a pool loop yet */
+        free(p->workers);
+        free(p->running);
+        free(p->initarg);
+        free(p);
+        return rc;
+    }
+    p->next_live = live_pools;
+    live_pools = p;
+    *out = p;
+    return MPR_OK;
+}
+
+int mpr_pool_new(mpr_pool **p, int nworkers) { return mpr_pool_new_opts(p, nworkers, NULL); }
+
+int mpr_pool_size(const mpr_pool *p) { return p ? p->k : 0; }
+
+/* Stops the workers once everything is finished and gives the ranks back. */
+static int stop_workers(mpr_pool *p)
+{
+    if (p->stopped)
+        return MPR_OK;
+    MPR_CHECK(wait_until(p, all_finished, NULL, NULL, -1));
+    mpr__pool_cmd stop = {.kind = MPR__POOL_STOP};
+    MPR_CHECK(mpr__fnref_make((void (*)(void))mpr__pool_worker_main, &stop.fn));
+    for (int w = 1; w <= p->k; w++)
+        MPR_CHECK(send_cmd(p, w, &stop));
+    for (int w = 1; w <= p->k; w++) {
+        MPR_CHECK(mpr_process_join(p->workers[w], -1));
+        mpr_process_free(p->workers[w]);
+        p->workers[w] = NULL;
+    }
+    MPI_Comm_free(&p->comm);
+    p->stopped = true;
+    reap(p);
+    return MPR_OK;
+}
+
+int mpr_pool_close(mpr_pool *p)
+{
+    if (!p)
+        return mpr__fail(MPR_EINVAL, "mpr_pool_close: pool is NULL");
+    p->closed = true;
+    return MPR_OK;
+}
+
+int mpr_pool_join(mpr_pool *p)
+{
+    if (!p)
+        return mpr__fail(MPR_EINVAL, "mpr_pool_join: pool is NULL");
+    if (!p->closed)
+        return mpr__fail(MPR_ESTATE, "Pool.join: call mpr_pool_close or mpr_pool_terminate first");
+    return stop_workers(p);
+}
+
+int mpr_pool_terminate(mpr_pool *p)
+{
+    if (!p)
+        return mpr__fail(MPR_EINVAL, "mpr_pool_terminate: pool is NULL");
+    p->closed = true;
+    for (job *j = p->jobs; j; j = j->next) {
+        bool dropped = false;
+        if (j->kind == JOB_MAP && j->next_start < j->n) {
+            j->done += j->n - j->next_start;
+            j->next_start = j->n;
+            dropped = true;
+            j->finished = j->done == j->n;
+        } else if (j->kind == JOB_APPLY && !j->dispatched) {
+            j->dispatched = true;
+            j->finished = true;
+            dropped = true;
+        }
+        if (dropped)
+            fail_job(j, "the pool was terminated before this task ran");
+        if (dropped && j->finished)
+            run_callbacks(j);
+    }
+    return stop_workers(p);
+}
+
+void mpr_pool_free(mpr_pool *p)
+{
+    if (!p)
+        return;
+    for (mpr_pool **pp = &live_pools; *pp; pp = &(*pp)->next_live)
+        if (*pp == p) {
+            *pp = p->next_live;
+            break;
+        }
+    if (!p->stopped)
+        mpr_pool_terminate(p);
+    for (job *j = p->jobs; j; j = j->next)
+        j->handles = 0; /* results outliving their pool are a caller bug */
+    reap(p);
+    free(p->workers);
+    free(p->running);
+    free(p->initarg);
+    free(p);
+}
+
+void mpr__pool_terminate_all(void)
+{
+    /* Python terminates pools left open at exit; their workers must stop
+     * before mpr_finalize joins every Process. */
+    for (mpr_pool *p = live_pools; p; p = p->next_live)
+        if (!p->stopped)
+            mpr_pool_terminate(p);
+}
+
+/* -------------------------------------------------------------------- map */
+
+static int check_map_args(const void *in, size_t n, size_t in_size, const void *out,
+                          size_t out_size, bool need_out)
+{
+    if (n == 0)
+        return MPR_OK;
+    if (in_size == 0 || out_size == 0)
+        return mpr__fail(MPR_EINVAL, "map: in_size and out_size must be > 0 (got %zu, %zu)",
+                         in_size, out_size);
+    if (!in || (need_out && !out))
+        return mpr__fail(MPR_EINVAL, "map: %s buffer is NULL", in ? "out" : "in");
+    if (in_size > (size_t)INT32_MAX || out_size > (size_t)INT32_MAX)
+        return mpr__fail(MPR_ETOOBIG, "map: items of %zu/%zu bytes are too large", in_size,
+                         out_size);
+    return MPR_OK;
+}
+
+static size_t default_chunksize(const mpr_pool *p, size_t n)
+{
+    /* Python: chunksize, extra = divmod(len(iterable), len(pool) * 4) */
+    size_t per = (size_t)p->k * 4, c = n / per + (n % per != 0);
+    return c ? c : 1;
+}
+
+static job *new_job(mpr_pool *p, job_kind kind, const mpr__fnref *fn)
+{
+    job *j = calloc(1, sizeof *j);
+    MPR_ASSERT(j);
+    j->kind = kind;
+    j->id = ++p->next_id;
+    j->fn = *fn;
+    j->started = MPI_Wtime();
+    job **tail = &p->jobs;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = j;
+    return j;
+}
+
+static job *new_map_job(mpr_pool *p, const mpr__fnref *fn, const void *in, size_t n,
+                        size_t in_size, void *out, size_t out_size, size_t chunksize, bool copy_in)
+{
+    job *j = new_job(p, JOB_MAP, fn);
+    j->n = n;
+    j->in_size = in_size;
+    j->out_size = out_size;
+    j->chunksize = chunksize ? chunksize : default_chunksize(p, n);
+    j->in = in;
+    if (copy_in && n) {
+        j->in_copy = malloc(n * in_size);
+        MPR_ASSERT(j->in_copy);
+        memcpy(j->in_copy, in, n * in_size);
+        j->in = j->in_copy;
+    }
+    j->out = out;
+    j->finished = n == 0;
+    return j;
+}
+
+static bool pool_idle(const mpr_pool *p)
+{
+    return all_finished((mpr_pool *)p, NULL);
+}
+
+static int map_static(mpr_pool *p, const mpr__fnref *fn, const void *in, size_t n, size_t in_size,
+                      void *out, size_t out_size)
+{
+    mpr__pool_cmd c = {.kind = MPR__POOL_STATIC, .fn = *fn, .count = n, .in_size = in_size,
+                       .out_size = out_size};
+    for (int w = 1; w <= p->k; w++)
+        MPR_CHECK(send_cmd(p, w, &c));
+    int *counts = calloc((size_t)p->k + 1, sizeof *counts);
+    int *displs = calloc((size_t)p->k + 1, sizeof *displs);
+    mpr__pool_status *status = calloc((size_t)p->k + 1, sizeof *status);
+    MPR_ASSERT(counts && displs && status);
+    int rc = MPR_OK;
+    for (int w = 1; w <= p->k && rc == MPR_OK; w++) {
+        uint64_t first, count;
+        mpr__pool_block(n, p->k, w, &first, &count);
+        if (count > (uint64_t)INT32_MAX || first > (uint64_t)INT32_MAX)
+            rc = mpr__fail(MPR_ETOOBIG, "map: %zu items exceed one MPI_Scatterv; use a chunksize",
+                           n);
+        counts[w] = (int)count;
+        displs[w] = (int)first;
+    }
+    MPR_ASSERT(rc == MPR_OK); /* the caller checked n against INT32_MAX */
+    MPI_Datatype in_t, out_t;
+    MPI_Type_contiguous((int)in_size, MPI_BYTE, &in_t);
+    MPI_Type_contiguous((int)out_size, MPI_BYTE, &out_t);
+    MPI_Type_commit(&in_t);
+    MPI_Type_commit(&out_t);
+    MPI_Request req;
+    unsigned char none[1];
+    MPR_MPI_CALL(MPI_Iscatterv(in, counts, displs, in_t, none, 0, in_t, 0, p->comm, &req));
+    MPR_CHECK(mpr__request_wait(&req, -1));
+    MPR_MPI_CALL(MPI_Igatherv(none, 0, out_t, out, counts, displs, out_t, 0, p->comm, &req));
+    MPR_CHECK(mpr__request_wait(&req, -1));
+    MPR_MPI_CALL(MPI_Igather(MPI_IN_PLACE, 0, MPI_BYTE, status, (int)sizeof *status, MPI_BYTE, 0,
+                             p->comm, &req));
+    MPR_CHECK(mpr__request_wait(&req, -1));
+    MPI_Type_free(&in_t);
+    MPI_Type_free(&out_t);
+    for (int w = 1; w <= p->k && rc == MPR_OK; w++)
+        if (status[w].failed) /* blocks are in item order: the first is the lowest index */
+            rc = mpr__fail(MPR_ETASK, "map failed at item %llu: %.*s",
+                           (unsigned long long)status[w].index, (int)sizeof status[w].message,
+                           status[w].message);
+    free(counts);
+    free(displs);
+    free(status);
+    return rc;
+}
+
+static int job_outcome(const job *j)
+{
+    if (!j->failed)
+        return MPR_OK;
+    return mpr__fail(MPR_ETASK, "%s", j->error);
+}
+
+int mpr_pool_map(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n, size_t in_size, void *out,
+                 size_t out_size, size_t chunksize)
+{
+    MPR_CHECK(check_pool(p, "map"));
+    MPR_CHECK(check_map_args(in, n, in_size, out, out_size, true));
+    mpr__fnref ref;
+    MPR_CHECK(mpr__fnref_make((void (*)(void))fn, &ref));
+    if (n == 0)
+        return MPR_OK;
+    if (chunksize == 0 && n <= (size_t)INT32_MAX && pool_idle(p))
+        return map_static(p, &ref, in, n, in_size, out, out_size);
+    job *j = new_map_job(p, &ref, in, n, in_size, out, out_size, chunksize, false);
+    j->handles = 1;
+    int rc = wait_until(p, job_finished, j, j, -1);
+    j->handles = 0;
+    if (rc >= 0)
+        rc = job_outcome(j);
+    reap(p);
+    return rc < 0 ? rc : MPR_OK;
+}
+
+int mpr_pool_starmap(mpr_pool *p, mpr_map_fn fn, const void *args, size_t n, size_t args_size,
+                     void *out, size_t out_size, size_t chunksize)
+{
+    return mpr_pool_map(p, fn, args, n, args_size, out, out_size, chunksize);
+}
+
+static mpr_async *new_async(mpr_pool *p, job *j)
+{
+    mpr_async *r = calloc(1, sizeof *r);
+    MPR_ASSERT(r);
+    r->pool = p;
+    r->job = j;
+    j->handles++;
+    return r;
+}
+
+int mpr_pool_map_async(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n, size_t in_size,
+                       void *out, size_t out_size, size_t chunksize, mpr_callback callback,
+                       mpr_error_callback error_callback, void *user, mpr_async **result)
+{
+    if (result)
+        *result = NULL;
+    MPR_CHECK(check_pool(p, "map_async"));
+    MPR_CHECK(check_map_args(in, n, in_size, out, out_size, true));
+    mpr__fnref ref;
+    MPR_CHECK(mpr__fnref_make((void (*)(void))fn, &ref));
+    job *j = new_map_job(p, &ref, in, n, in_size, out, out_size, chunksize, true);
+    j->callback = callback;
+    j->error_callback = error_callback;
+    j->user = user;
+    if (result)
+        *result = new_async(p, j);
+    if (j->finished)
+        run_callbacks(j);
+    MPR_CHECK(progress(p));
+    return MPR_OK;
+}
+
+int mpr_pool_imap(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n, size_t in_size,
+                  size_t out_size, size_t chunksize, int ordered, mpr_imap **it)
+{
+    if (!it)
+        return mpr__fail(MPR_EINVAL, "imap: iterator pointer is NULL");
+    *it = NULL;
+    MPR_CHECK(check_pool(p, "imap"));
+    MPR_CHECK(check_map_args(in, n, in_size, NULL, out_size, false));
+    mpr__fnref ref;
+    MPR_CHECK(mpr__fnref_make((void (*)(void))fn, &ref));
+    /* Python's imap defaults to chunksize 1: results flow as they come. */
+    job *j = new_map_job(p, &ref, in, n, in_size, NULL, out_size, chunksize ? chunksize : 1, true);
+    j->out = calloc(n * out_size + 1, 1);
+    j->out_owned = true;
+    j->item_state = calloc(n + 1, 1);
+    if (!ordered)
+        j->completed = calloc(n + 1, sizeof *j->completed);
+    MPR_ASSERT(j->out && j->item_state && (ordered || j->completed));
+    mpr_imap *m = calloc(1, sizeof *m);
+    MPR_ASSERT(m);
+    m->pool = p;
+    m->job = j;
+    j->handles++;
+    *it = m;
+    MPR_CHECK(progress(p));
+    return MPR_OK;
+}
+
+static bool imap_has_next(mpr_pool *p, void *arg)
+{
+    (void)p;
+    mpr_imap *m = arg;
+    if (m->job->completed)
+        return m->next < m->job->ncompleted;
+    return m->job->item_state[m->next] != ITEM_PENDING;
+}
+
+int mpr_imap_next(mpr_imap *m, void *out, size_t *index, double timeout)
+{
+    if (!m)
+        return mpr__fail(MPR_EINVAL, "imap_next: iterator is NULL");
+    job *j = m->job;
+    if (m->next >= j->n)
+        return mpr__fail(MPR_EOF, "imap: all %zu results were returned", j->n);
+    if (!out && j->out_size)
+        return mpr__fail(MPR_EINVAL, "imap_next: out is NULL");
+    int rc = wait_until(m->pool, imap_has_next, m, NULL, timeout);
+    MPR_CHECK(rc);
+    if (rc == 0)
+        return mpr__fail(MPR_ETIMEDOUT, "imap: no result within %.3g s", timeout);
+    size_t i = j->completed ? j->completed[m->next] : m->next;
+    m->next++;
+    if (index)
+        *index = i;
+    memcpy(out, j->out + i * j->out_size, j->out_size);
+    if (j->item_state[i] == ITEM_FAILED)
+        return mpr__fail(MPR_ETASK, "imap: item %zu failed (the job's first failure: %s)", i,
+                         j->error);
+    return MPR_OK;
+}
+
+void mpr_imap_free(mpr_imap *m)
+{
+    if (!m)
+        return;
+    m->job->handles--;
+    reap(m->pool);
+    free(m);
+}
+
+/* ------------------------------------------------------------------ apply */
+
+int mpr_pool_apply_async(mpr_pool *p, mpr_target fn, const void *arg, size_t len,
+                         mpr_callback callback, mpr_error_callback error_callback, void *user,
+                         mpr_async **result)
+{
+    if (result)
+        *result = NULL;
+    MPR_CHECK(check_pool(p, "apply_async"));
+    if (!arg && len)
+        return mpr__fail(MPR_EINVAL, "apply_async: arg is NULL but len is %zu", len);
+    if (len > MPR_ITEM_MAX)
+        return mpr__fail(MPR_ETOOBIG, "apply_async: %zu argument bytes exceed %zu", len,
+                         MPR_ITEM_MAX);
+    mpr__fnref ref;
+    MPR_CHECK(mpr__fnref_make((void (*)(void))fn, &ref));
+    job *j = new_job(p, JOB_APPLY, &ref);
+    j->arg = malloc(len + 1);
+    MPR_ASSERT(j->arg);
+    if (len)
+        memcpy(j->arg, arg, len);
+    j->arg_len = len;
+    j->callback = callback;
+    j->error_callback = error_callback;
+    j->user = user;
+    if (result)
+        *result = new_async(p, j);
+    MPR_CHECK(progress(p));
+    return MPR_OK;
+}
+
+int mpr_pool_apply(mpr_pool *p, mpr_target fn, const void *arg, size_t len, void *res, size_t cap,
+                   size_t *res_len)
+{
+    mpr_async *r = NULL;
+    MPR_CHECK(mpr_pool_apply_async(p, fn, arg, len, NULL, NULL, NULL, &r));
+    size_t got = 0;
+    int rc = mpr_async_get(r, res, cap, res_len ? res_len : &got, -1);
+    mpr_async_free(r);
+    return rc;
+}
+
+/* ------------------------------------------------------------ AsyncResult */
+
+int mpr_async_wait(mpr_async *r, double timeout)
+{
+    if (!r)
+        return mpr__fail(MPR_EINVAL, "AsyncResult is NULL");
+    int rc = wait_until(r->pool, job_finished, r->job, r->job, timeout);
+    MPR_CHECK(rc);
+    if (rc == 0)
+        return mpr__fail(MPR_ETIMEDOUT, "the result is not ready after %.3g s", timeout);
+    return MPR_OK;
+}
+
+int mpr_async_get(mpr_async *r, void *res, size_t cap, size_t *len, double timeout)
+{
+    MPR_CHECK(mpr_async_wait(r, timeout));
+    job *j = r->job;
+    MPR_CHECK(job_outcome(j));
+    if (j->kind == JOB_MAP)
+        return MPR_OK;
+    if (!len)
+        return mpr__fail(MPR_EINVAL, "AsyncResult.get: len pointer is NULL");
+    *len = j->result_len;
+    if (j->result_len > cap)
+        return mpr__fail(MPR_ETRUNC, "the task's result is %zu bytes, the buffer holds %zu",
+                         j->result_len, cap);
+    if (j->result_len)
+        memcpy(res, j->result, j->result_len);
+    return MPR_OK;
+}
+
+int mpr_async_ready(mpr_async *r)
+{
+    if (!r)
+        return mpr__fail(MPR_EINVAL, "AsyncResult is NULL");
+    MPR_CHECK(progress(r->pool));
+    return r->job->finished;
+}
+
+int mpr_async_successful(mpr_async *r)
+{
+    int ready = mpr_async_ready(r);
+    MPR_CHECK(ready);
+    if (!ready)
+        return mpr__fail(MPR_ESTATE, "AsyncResult.successful: the result is not ready");
+    return !r->job->failed;
+}
+
+void mpr_async_free(mpr_async *r)
+{
+    if (!r)
+        return;
+    r->job->handles--;
+    reap(r->pool);
+    free(r);
+}
