@@ -226,6 +226,34 @@ enum {
     MPR__OP_PIPE_RECV,
     MPR__OP_PIPE_POLL,
     MPR__OP_PIPE_CLOSE,
+    /* manager.c, mlist.c, mdict.c: one block, routed by its ranges */
+    MPR__OP_MANAGER_START,
+    MPR__OP_MANAGER_SHUTDOWN,
+    MPR__OP_MVALUE_NEW,
+    MPR__OP_MVALUE_GET,
+    MPR__OP_MVALUE_SET,
+    MPR__OP_MVALUE_ADD,
+    MPR__OP_MLOCK_NEW,
+    MPR__OP_MLOCK_ACQUIRE,
+    MPR__OP_MLOCK_RELEASE,
+    MPR__OP_MLIST_NEW,
+    MPR__OP_MLIST_APPEND,
+    MPR__OP_MLIST_EXTEND,
+    MPR__OP_MLIST_GET,
+    MPR__OP_MLIST_SET,
+    MPR__OP_MLIST_INSERT,
+    MPR__OP_MLIST_POP,
+    MPR__OP_MLIST_LEN,
+    MPR__OP_MLIST_SNAPSHOT,
+    MPR__OP_MDICT_NEW,
+    MPR__OP_MDICT_SET,
+    MPR__OP_MDICT_GET,
+    MPR__OP_MDICT_DELETE,
+    MPR__OP_MDICT_CONTAINS,
+    MPR__OP_MDICT_LEN,
+    MPR__OP_MDICT_KEYS,
+    MPR__OP_MDICT_ITEMS,
+    MPR__OP_MDICT_SETDEFAULT,
     MPR__OP_COUNT
 };
 
@@ -238,6 +266,7 @@ typedef struct {
     double timeout;
     const void *payload;
     size_t payload_len;
+    int client; /* set by the server: the requesting rank (RLock owners) */
 } mpr__request;
 
 typedef struct {
@@ -256,6 +285,10 @@ int mpr__call(int home, const mpr__request *req, mpr__reply *rep);
 void mpr__reply_free(mpr__reply *rep);
 /* Like mpr__call for requests without a payload in the answer. */
 int mpr__call_simple(int home, const mpr__request *req, uint64_t *value);
+
+/* Like mpr__call for requests answered with bytes: MPR_OK copies them into
+ * buf (cap bytes) and sets *len; MPR_ETRUNC sets *len to the size needed. */
+int mpr__call_into(int home, const mpr__request *req, void *buf, size_t cap, size_t *len);
 
 /* What a server-side handler answers. The payload is borrowed from the
  * object until the answer is sent (the service sends before it touches the
@@ -297,5 +330,53 @@ void mpr__service_stop(void);
 
 /* Object kinds, checked by the server against the handle. */
 enum { MPR__KIND_QUEUE = 0x51554555u, MPR__KIND_JQUEUE = 0x4a515545u, MPR__KIND_PIPE = 0x50495045u };
+
+/* ---------------------------------------------- manager.c, mlist.c, mdict.c */
+
+/* A manager and the objects it owns live at the service thread like queues.
+ * An owned object's handle id is (manager index << 32) | object index, so
+ * the server tells "its manager was shut down" (MPR_ECLOSED) apart from "no
+ * such object" (MPR_ENOTFOUND). A create request names its owner in id. */
+#define MPR__ID_OWNER(id) ((uint32_t)((uint64_t)(id) >> 32))
+#define MPR__ID_INDEX(id) ((uint64_t)(id)&0xffffffffu)
+
+enum {
+    MPR__KIND_MANAGER = 0x4d4e4752u, /* "MNGR" */
+    MPR__KIND_MVALUE = 0x4d56414cu,  /* "MVAL" */
+    MPR__KIND_MLOCK = 0x4d4c434bu,   /* "MLCK" */
+    MPR__KIND_MRLOCK = 0x4d524c4bu,  /* "MRLK" */
+    MPR__KIND_MLIST = 0x4d4c5354u,   /* "MLST" */
+    MPR__KIND_MDICT = 0x4d444354u,   /* "MDCT" */
+};
+
+extern const mpr__object_ops mpr__manager_ops;
+extern const mpr__object_ops mpr__mvalue_ops;
+extern const mpr__object_ops mpr__mlock_ops;
+extern const mpr__object_ops mpr__mlist_ops;
+extern const mpr__object_ops mpr__mdict_ops;
+
+/* Server: answer with len bytes borrowed from the object, or MPR_ETRUNC
+ * (value = len) when they exceed the client's cap; `what` names them. */
+int mpr__answer_bytes(mpr__answer *ans, const void *data, size_t len, uint64_t cap,
+                      const char *what);
+/* Server: timed_out of the kinds whose requests never park. */
+void mpr__never_parks(void *impl, const mpr__request *req, mpr__answer *ans);
+/* Client: creates an object of `kind` owned by m at its home; fills the
+ * handle's home and id. */
+int mpr__manager_create(mpr_manager *m, uint32_t op, uint32_t kind, uint64_t arg,
+                        const void *payload, size_t len, int32_t *home, uint64_t *id);
+/* Client: a manager handle is usable (right kind, home in the job). */
+int mpr__mhandle_check(int32_t home, uint32_t kind, uint32_t want, uint32_t want2,
+                       const char *what);
+/* Client: a request answered with packed items, copied into *out. */
+int mpr__snapshot_call(int32_t home, const mpr__request *req, mpr_items *out);
+/* Client: rc, or MPR_EINVAL when a fetched item of len bytes (rc MPR_OK)
+ * is not an int64. */
+int mpr__expect_i64(int rc, size_t len, const char *what);
+/* Client: rc, or after MPR_OK terminates the fetched string of len bytes in
+ * buf (cap bytes); MPR_ETRUNC when it has no NUL and fills buf. */
+int mpr__finish_str(int rc, char *buf, size_t len, size_t cap, const char *what);
+/* The queue of mpr_queue_new, owned by the manager whose id is owner. */
+int mpr__queue_new_owned(mpr_queue *q, size_t maxsize, bool joinable, uint64_t owner);
 
 #endif /* MPR_INTERNAL_H */

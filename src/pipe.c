@@ -226,18 +226,7 @@ int mpr_conn_recv(mpr_conn c, void *buf, size_t cap, size_t *len, double timeout
     mpr__request req = conn_request(c, MPR__OP_PIPE_RECV);
     req.arg = cap;
     req.timeout = timeout;
-    mpr__reply rep;
-    int rc = mpr__call(c.home, &req, &rep);
-    if (rc == MPR_OK) {
-        MPR_ASSERT(rep.payload_len <= cap);
-        if (rep.payload_len)
-            memcpy(buf, rep.payload, rep.payload_len);
-        *len = rep.payload_len;
-    } else if (rc == MPR_ETRUNC) {
-        *len = (size_t)rep.value;
-    }
-    mpr__reply_free(&rep);
-    return rc;
+    return mpr__call_into(c.home, &req, buf, cap, len);
 }
 
 int mpr_conn_poll(mpr_conn c, double timeout)

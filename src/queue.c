@@ -87,8 +87,7 @@ static int queue_get(queue *q, const mpr__request *req, mpr__answer *ans)
         return mpr__answer_fail(ans, MPR_ETRUNC,
                                 "the next item of queue %llu is %zu bytes, the buffer holds %llu; "
                                 "the item stays queued",
-                                (unsigned long long)req->id, it->len,
-                                (unsigned long long)req->arg);
+                                (unsigned long long)req->id, it->len, (unsigned long long)req->arg);
     }
     q->head = it->next;
     if (!q->head)
@@ -142,7 +141,8 @@ static void queue_timed_out(void *impl, const mpr__request *req, mpr__answer *an
         mpr__answer_fail(ans, MPR_EEMPTY, "queue %llu stayed empty for %.3g s",
                          (unsigned long long)req->id, req->timeout);
     else
-        mpr__answer_fail(ans, MPR_ETIMEDOUT, "queue %llu still had %zu unfinished items after %.3g s",
+        mpr__answer_fail(ans, MPR_ETIMEDOUT,
+                         "queue %llu still had %zu unfinished items after %.3g s",
                          (unsigned long long)req->id, q->unfinished, req->timeout);
 }
 
@@ -178,23 +178,25 @@ static mpr__request request(mpr_queue q, uint32_t op)
     return (mpr__request){.op = op, .kind = q.kind, .id = q.id, .timeout = 0};
 }
 
-static int queue_new(mpr_queue *q, size_t maxsize, uint32_t kind)
+/* owner: the id of the manager that owns the queue (manager.c), 0: none. */
+int mpr__queue_new_owned(mpr_queue *q, size_t maxsize, bool joinable, uint64_t owner)
 {
     if (!q)
         return mpr__fail(MPR_EINVAL, "mpr_queue_new: out pointer is NULL");
     memset(q, 0, sizeof *q);
-    mpr__request req = {.op = MPR__OP_QUEUE_NEW, .kind = kind, .arg = maxsize};
+    uint32_t kind = joinable ? MPR__KIND_JQUEUE : MPR__KIND_QUEUE;
+    mpr__request req = {.op = MPR__OP_QUEUE_NEW, .kind = kind, .id = owner, .arg = maxsize};
     uint64_t id = 0;
     MPR_CHECK(mpr__call_simple(0, &req, &id));
     *q = (mpr_queue){.home = 0, .kind = kind, .id = id};
     return MPR_OK;
 }
 
-int mpr_queue_new(mpr_queue *q, size_t maxsize) { return queue_new(q, maxsize, MPR__KIND_QUEUE); }
+int mpr_queue_new(mpr_queue *q, size_t maxsize) { return mpr__queue_new_owned(q, maxsize, 0, 0); }
 
 int mpr_joinable_queue_new(mpr_queue *q, size_t maxsize)
 {
-    return queue_new(q, maxsize, MPR__KIND_JQUEUE);
+    return mpr__queue_new_owned(q, maxsize, 1, 0);
 }
 
 int mpr_queue_put(mpr_queue q, const void *buf, size_t len, double timeout)
@@ -203,8 +205,8 @@ int mpr_queue_put(mpr_queue q, const void *buf, size_t len, double timeout)
     if (!buf && len)
         return mpr__fail(MPR_EINVAL, "mpr_queue_put: buf is NULL but len is %zu", len);
     if (len > MPR_ITEM_MAX)
-        return mpr__fail(MPR_ETOOBIG, "a %zu-byte item exceeds the %zu-byte limit of one item",
-                         len, MPR_ITEM_MAX);
+        return mpr__fail(MPR_ETOOBIG, "a %zu-byte item exceeds the %zu-byte limit of one item", len,
+                         MPR_ITEM_MAX);
     mpr__request req = request(q, MPR__OP_QUEUE_PUT);
     req.timeout = timeout;
     req.payload = buf;
@@ -227,18 +229,7 @@ int mpr_queue_get(mpr_queue q, void *buf, size_t cap, size_t *len, double timeou
     mpr__request req = request(q, MPR__OP_QUEUE_GET);
     req.timeout = timeout;
     req.arg = cap;
-    mpr__reply rep;
-    int rc = mpr__call(q.home, &req, &rep);
-    if (rc == MPR_OK) {
-        MPR_ASSERT(rep.payload_len <= cap);
-        if (rep.payload_len)
-            memcpy(buf, rep.payload, rep.payload_len);
-        *len = rep.payload_len;
-    } else if (rc == MPR_ETRUNC) {
-        *len = (size_t)rep.value;
-    }
-    mpr__reply_free(&rep);
-    return rc;
+    return mpr__call_into(q.home, &req, buf, cap, len);
 }
 
 int mpr_queue_get_nowait(mpr_queue q, void *buf, size_t cap, size_t *len)
@@ -280,8 +271,9 @@ int mpr_queue_get_i64(mpr_queue q, int64_t *v, double timeout)
         return mpr__fail(MPR_EINVAL, "mpr_queue_get_i64: out pointer is NULL");
     MPR_CHECK(mpr_queue_get(q, &tmp, sizeof tmp, &len, timeout));
     if (len != sizeof tmp)
-        return mpr__fail(MPR_EINVAL, "the item taken is %zu bytes, not an int64 (8 bytes); it was "
-                                     "consumed",
+        return mpr__fail(MPR_EINVAL,
+                         "the item taken is %zu bytes, not an int64 (8 bytes); it was "
+                         "consumed",
                          len);
     *v = tmp;
     return MPR_OK;

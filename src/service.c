@@ -41,7 +41,8 @@
 enum { REQ_MAGIC = 0x4d505251u /* "MPRQ" */, REP_MAGIC = 0x4d505250u /* "MPRP" */ };
 
 typedef struct service_object {
-    uint64_t id;
+    uint64_t id;    /* the handle's id: (owner << 32) | index */
+    uint32_t owner; /* index of the owning manager, 0: none (manager.c) */
     uint32_t kind;
     const mpr__object_ops *ops;
     void *impl;
@@ -149,6 +150,22 @@ int mpr__call_simple(int home, const mpr__request *req, uint64_t *value)
     return rc;
 }
 
+int mpr__call_into(int home, const mpr__request *req, void *buf, size_t cap, size_t *len)
+{
+    mpr__reply rep;
+    int rc = mpr__call(home, req, &rep);
+    if (rc == MPR_OK) {
+        MPR_ASSERT(rep.payload_len <= cap);
+        if (rep.payload_len)
+            memcpy(buf, rep.payload, rep.payload_len);
+        *len = rep.payload_len;
+    } else if (rc == MPR_ETRUNC) {
+        *len = (size_t)rep.value;
+    }
+    mpr__reply_free(&rep);
+    return rc;
+}
+
 /* ------------------------------------------------------------- server side */
 
 static const mpr__object_ops *ops_for(uint32_t op)
@@ -157,6 +174,16 @@ static const mpr__object_ops *ops_for(uint32_t op)
         return &mpr__queue_ops;
     if (op >= MPR__OP_PIPE_NEW && op <= MPR__OP_PIPE_CLOSE)
         return &mpr__pipe_ops;
+    if (op >= MPR__OP_MANAGER_START && op <= MPR__OP_MANAGER_SHUTDOWN)
+        return &mpr__manager_ops;
+    if (op >= MPR__OP_MVALUE_NEW && op <= MPR__OP_MVALUE_ADD)
+        return &mpr__mvalue_ops;
+    if (op >= MPR__OP_MLOCK_NEW && op <= MPR__OP_MLOCK_RELEASE)
+        return &mpr__mlock_ops;
+    if (op >= MPR__OP_MLIST_NEW && op <= MPR__OP_MLIST_SNAPSHOT)
+        return &mpr__mlist_ops;
+    if (op >= MPR__OP_MDICT_NEW && op <= MPR__OP_MDICT_SETDEFAULT)
+        return &mpr__mdict_ops;
     return NULL;
 }
 
@@ -176,9 +203,27 @@ static void send_answer(int client, const mpr__answer *ans)
     free(ans->drop);
 }
 
+/* A live manager at index `owner`, or NULL. */
+static service_object *manager_at(uint32_t owner)
+{
+    service_object *m = owner < svc.nobjects ? svc.objects[owner] : NULL;
+    return m && m->kind == MPR__KIND_MANAGER ? m : NULL;
+}
+
 static service_object *lookup(const mpr__request *req, mpr__answer *ans)
 {
-    service_object *o = req->id < svc.nobjects ? svc.objects[req->id] : NULL;
+    uint32_t owner = MPR__ID_OWNER(req->id);
+    uint64_t index = MPR__ID_INDEX(req->id);
+    if (owner && !manager_at(owner)) {
+        mpr__answer_fail(ans, MPR_ECLOSED,
+                         "manager %u was shut down, and object %llu with it: use its objects "
+                         "only before mpr_manager_shutdown",
+                         owner, (unsigned long long)index);
+        return NULL;
+    }
+    service_object *o = index < svc.nobjects ? svc.objects[index] : NULL;
+    if (o && o->id != req->id)
+        o = NULL; /* an id of another owner: damaged */
     if (!o) {
         mpr__answer_fail(ans, MPR_ENOTFOUND,
                          "object %llu does not exist at rank 0 (freed, or never created)",
@@ -197,6 +242,18 @@ static service_object *lookup(const mpr__request *req, mpr__answer *ans)
 
 static void create_object(const mpr__object_ops *ops, const mpr__request *req, mpr__answer *ans)
 {
+    /* A create request names the manager that will own the object in id. */
+    uint32_t owner = (uint32_t)MPR__ID_INDEX(req->id);
+    if (req->id && !manager_at(owner)) {
+        mpr__answer_fail(ans, MPR_ECLOSED,
+                         "manager %u was shut down (or never started): it cannot create objects",
+                         owner);
+        return;
+    }
+    if (svc.nobjects > UINT32_MAX) {
+        mpr__answer_fail(ans, MPR_ENOMEM, "rank 0 has created 2^32 objects, the limit of ids");
+        return;
+    }
     if (svc.nobjects == svc.cap) {
         size_t cap = svc.cap ? svc.cap * 2 : 64;
         service_object **o = realloc(svc.objects, cap * sizeof *o);
@@ -218,14 +275,21 @@ static void create_object(const mpr__object_ops *ops, const mpr__request *req, m
         free(o);
         return;
     }
-    o->id = svc.nobjects;
+    o->id = (uint64_t)owner << 32 | svc.nobjects;
+    o->owner = owner;
     o->ops = ops;
     svc.objects[svc.nobjects++] = o;
     ans->value = o->id;
 }
 
-static void destroy_object(service_object *o)
+static void destroy_object(service_object *o, const char *why)
 {
+    uint64_t index = MPR__ID_INDEX(o->id);
+    /* A manager takes its objects with it; they were created after it. */
+    if (o->kind == MPR__KIND_MANAGER)
+        for (size_t i = index + 1; i < svc.nobjects; i++)
+            if (svc.objects[i] && svc.objects[i]->owner == index)
+                destroy_object(svc.objects[i], "its manager was shut down");
     /* Everyone still waiting on the object learns it is gone. */
     for (parked **pp = &svc.parked_head; *pp;) {
         parked *p = *pp;
@@ -235,8 +299,8 @@ static void destroy_object(service_object *o)
         }
         *pp = p->next;
         mpr__answer ans = {0};
-        mpr__answer_fail(&ans, MPR_ECLOSED, "object %llu was freed while this call waited",
-                         (unsigned long long)o->id);
+        mpr__answer_fail(&ans, MPR_ECLOSED, "object %llu was freed while this call waited: %s",
+                         (unsigned long long)index, why);
         send_answer(p->client, &ans);
         free(p->raw);
         free(p);
@@ -244,7 +308,7 @@ static void destroy_object(service_object *o)
     svc.parked_tail = &svc.parked_head;
     for (parked *p = svc.parked_head; p; p = p->next)
         svc.parked_tail = &p->next;
-    svc.objects[o->id] = NULL;
+    svc.objects[index] = NULL;
     o->ops->destroy(o->impl);
     free(o);
 }
@@ -323,9 +387,11 @@ static void serve_request(int client, void *raw, size_t len)
     mpr__request req;
     mpr__answer ans = {0};
     const mpr__object_ops *ops = NULL;
-    if (!decode_request(raw, len, &req) || !(ops = ops_for(req.op))) {
-        mpr__answer_fail(&ans, MPR_EINVAL, "rank 0 got a malformed request (%zu bytes) from rank %d",
-                         len, client);
+    bool decoded = decode_request(raw, len, &req);
+    req.client = client;
+    if (!decoded || !(ops = ops_for(req.op))) {
+        mpr__answer_fail(&ans, MPR_EINVAL,
+                         "rank 0 got a malformed request (%zu bytes) from rank %d", len, client);
         goto answer;
     }
     if (req.op == ops->new_op) {
@@ -350,7 +416,7 @@ static void serve_request(int client, void *raw, size_t len)
     send_answer(client, &ans);
     free(raw);
     if (ans.destroy_object)
-        destroy_object(o);
+        destroy_object(o, "freed by a request");
     else
         retry_parked(o);
     return;

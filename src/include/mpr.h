@@ -64,6 +64,7 @@ MPR_EXTERN const char *mpr_version_string(void);
     XX(EEMPTY, -15, "queue is empty")                                                              \
     XX(ETOOBIG, -16, "message too large")                                                          \
     XX(ENOTFOUND, -17, "no such object")                                                           \
+    XX(ERANGE, -24, "index out of range")                                                          \
     XX(ETASK, -30, "a task failed")
 
 typedef enum {
@@ -345,6 +346,161 @@ MPR_EXTERN int mpr_pool_close(mpr_pool *p);
 MPR_EXTERN int mpr_pool_join(mpr_pool *p);
 MPR_EXTERN int mpr_pool_terminate(mpr_pool *p);
 MPR_EXTERN void mpr_pool_free(mpr_pool *p);
+
+/* ----------------------------------------------------------------- Manager */
+
+/* Python's multiprocessing.Manager(): a server that holds lists, dicts,
+ * values, locks and queues and answers requests from any rank by MPI
+ * messages. The server is rank 0's service thread (the home of queues and
+ * pipes), so a manager costs no rank. The manager itself lives on the rank
+ * that started it (an opaque pointer); the objects' handles (proxies) are
+ * plain values valid on every rank: copy them into a Process's argument
+ * bytes as Python passes a proxy in args=(records,).
+ *
+ * A manager owns its objects: mpr_manager_shutdown frees them, and every
+ * later call on one of their handles returns MPR_ECLOSED. Items are bytes
+ * of any length up to MPR_ITEM_MAX (a record such as ("sam", 10) is a
+ * struct); _str helpers store a string with its NUL, _i64 helpers an int64.
+ *
+ * Every call on a handle is one request/reply round trip to rank 0, and
+ * atomic at the server: two ranks that each get, then set, race (seed 003's
+ * counter); fetch_add, or a manager lock around get+set, does not.
+ *
+ * Common returns of the calls on handles: MPR_ECLOSED (the manager was shut
+ * down), MPR_ENOTFOUND (a missing key; an object freed otherwise), MPR_ERANGE
+ * (an index out of range), MPR_ETRUNC (the item is larger than cap: *len is
+ * set to its size and nothing changes), MPR_EINVAL (a bad handle or
+ * argument), MPR_ETOOBIG, MPR_ENOMEM, MPR_EMPI. A failed call changes
+ * nothing. */
+typedef struct mpr_manager mpr_manager;
+
+typedef struct {
+    int32_t home;  /* rank that serves the object */
+    uint32_t kind; /* object kind, checked by the server */
+    uint64_t id;   /* (manager << 32) | object, at home */
+} mpr_list;
+typedef struct {
+    int32_t home;
+    uint32_t kind;
+    uint64_t id;
+} mpr_dict;
+/* manager.Value: named mvalue to keep it apart from the shared-memory Value. */
+typedef struct {
+    int32_t home;
+    uint32_t kind;
+    uint64_t id;
+} mpr_mvalue;
+/* manager.Lock() and manager.RLock(). */
+typedef struct {
+    int32_t home;
+    uint32_t kind;
+    uint64_t id;
+} mpr_mlock;
+
+/* A snapshot of items (list items, dict keys, or dict key/value pairs one
+ * after the other), copied to the caller: mpr allocates data, the caller
+ * frees it with mpr_items_free. Walk it with mpr_items_next. */
+typedef struct {
+    unsigned char *data;
+    size_t len, pos;
+    size_t count; /* items in the snapshot (pairs count 2) */
+} mpr_items;
+/* The next item, borrowed from it: 1 with *item and *len set, 0 at the end,
+ * MPR_EINVAL if the snapshot is damaged. */
+MPR_EXTERN int mpr_items_next(mpr_items *it, const void **item, size_t *len);
+/* Frees the snapshot's data; a zeroed mpr_items is fine. */
+MPR_EXTERN void mpr_items_free(mpr_items *it);
+
+/* Ranks: any. Starts a manager served by rank 0; *m is NULL on failure.
+ * Returns: MPR_OK, MPR_EINVAL, MPR_ENOMEM, MPR_EMPI. */
+MPR_EXTERN int mpr_manager_start(mpr_manager **m);
+/* Frees every object of the manager at the server; parked calls on them
+ * (lock acquire, queue get) return MPR_ECLOSED, and so does every later
+ * call on their handles or on m. Only on the rank that started m.
+ * Returns: MPR_OK, MPR_ECLOSED (already shut down), MPR_EMPI. */
+MPR_EXTERN int mpr_manager_shutdown(mpr_manager *m);
+/* Shuts down if still running, then frees m; NULL is fine. */
+MPR_EXTERN void mpr_manager_free(mpr_manager *m);
+
+/* Object constructors, on the rank that started m. Each returns MPR_OK,
+ * MPR_ECLOSED (m was shut down), MPR_ENOMEM, MPR_EINVAL, MPR_EMPI. */
+MPR_EXTERN int mpr_manager_list(mpr_manager *m, mpr_list *l);
+MPR_EXTERN int mpr_manager_dict(mpr_manager *m, mpr_dict *d);
+/* A value of len bytes (len <= MPR_ITEM_MAX), set to init. */
+MPR_EXTERN int mpr_manager_value(mpr_manager *m, mpr_mvalue *v, const void *init, size_t len);
+MPR_EXTERN int mpr_manager_value_i64(mpr_manager *m, mpr_mvalue *v, int64_t init);
+MPR_EXTERN int mpr_manager_lock(mpr_manager *m, mpr_mlock *l);
+MPR_EXTERN int mpr_manager_rlock(mpr_manager *m, mpr_mlock *l);
+/* manager.Queue() / JoinableQueue(): an mpr_queue, used with the
+ * mpr_queue_* calls like any queue, and freed with the manager. */
+MPR_EXTERN int mpr_manager_queue(mpr_manager *m, mpr_queue *q, size_t maxsize);
+MPR_EXTERN int mpr_manager_joinable_queue(mpr_manager *m, mpr_queue *q, size_t maxsize);
+
+/* list. Indices are Python's: -1 is the last item.
+ * append/extend/insert: extend adds n items of item_size bytes each (an
+ * array of structs or of int64). insert at len or past it appends, before
+ * -len or past it prepends, as Python's does. */
+MPR_EXTERN int mpr_list_append(mpr_list l, const void *buf, size_t len);
+MPR_EXTERN int mpr_list_append_str(mpr_list l, const char *s);
+MPR_EXTERN int mpr_list_append_i64(mpr_list l, int64_t v);
+MPR_EXTERN int mpr_list_extend(mpr_list l, const void *items, size_t item_size, size_t n);
+MPR_EXTERN int mpr_list_insert(mpr_list l, int64_t index, const void *buf, size_t len);
+/* get: l[index] into buf. MPR_ERANGE, MPR_ETRUNC as above. */
+MPR_EXTERN int mpr_list_get(mpr_list l, int64_t index, void *buf, size_t cap, size_t *len);
+MPR_EXTERN int mpr_list_get_str(mpr_list l, int64_t index, char *buf, size_t cap);
+MPR_EXTERN int mpr_list_get_i64(mpr_list l, int64_t index, int64_t *v);
+/* set: l[index] = item. MPR_ERANGE. */
+MPR_EXTERN int mpr_list_set(mpr_list l, int64_t index, const void *buf, size_t len);
+MPR_EXTERN int mpr_list_set_i64(mpr_list l, int64_t index, int64_t v);
+/* pop: remove l[index] and return it; MPR_ETRUNC leaves it in place. */
+MPR_EXTERN int mpr_list_pop(mpr_list l, int64_t index, void *buf, size_t cap, size_t *len);
+/* len(l) (>= 0), or an error code. */
+MPR_EXTERN int mpr_list_len(mpr_list l);
+/* list(l): every item, taken at one instant. */
+MPR_EXTERN int mpr_list_snapshot(mpr_list l, mpr_items *out);
+
+/* dict. Keys and values are bytes; the _str/_i64 helpers take a C-string
+ * key. Iteration order is insertion order, as in Python.
+ * get: MPR_ENOTFOUND for a missing key, MPR_ETRUNC as above.
+ * delete: MPR_ENOTFOUND for a missing key.
+ * contains: 1 or 0, or an error code. len: >= 0, or an error code.
+ * setdefault: d.setdefault(key, dflt): the value now stored under key (the
+ * old one, or dflt which is then inserted) into buf; with MPR_ETRUNC
+ * nothing is inserted. */
+MPR_EXTERN int mpr_dict_set(mpr_dict d, const void *key, size_t klen, const void *val,
+                            size_t vlen);
+MPR_EXTERN int mpr_dict_get(mpr_dict d, const void *key, size_t klen, void *buf, size_t cap,
+                            size_t *len);
+MPR_EXTERN int mpr_dict_delete(mpr_dict d, const void *key, size_t klen);
+MPR_EXTERN int mpr_dict_contains(mpr_dict d, const void *key, size_t klen);
+MPR_EXTERN int mpr_dict_len(mpr_dict d);
+MPR_EXTERN int mpr_dict_setdefault(mpr_dict d, const void *key, size_t klen, const void *dflt,
+                                   size_t dlen, void *buf, size_t cap, size_t *len);
+MPR_EXTERN int mpr_dict_set_str(mpr_dict d, const char *key, const char *val);
+MPR_EXTERN int mpr_dict_get_str(mpr_dict d, const char *key, char *buf, size_t cap);
+MPR_EXTERN int mpr_dict_set_i64(mpr_dict d, const char *key, int64_t v);
+MPR_EXTERN int mpr_dict_get_i64(mpr_dict d, const char *key, int64_t *v);
+/* d.keys(); d.items() as key, value, key, value, ... */
+MPR_EXTERN int mpr_dict_keys(mpr_dict d, mpr_items *out);
+MPR_EXTERN int mpr_dict_items(mpr_dict d, mpr_items *out);
+
+/* Value. get/set copy bytes; set may change the size. fetch_add_i64 adds
+ * delta atomically at the server and returns the old value in *old (may be
+ * NULL); it needs an 8-byte value (MPR_EINVAL otherwise). */
+MPR_EXTERN int mpr_mvalue_get(mpr_mvalue v, void *buf, size_t cap, size_t *len);
+MPR_EXTERN int mpr_mvalue_set(mpr_mvalue v, const void *buf, size_t len);
+MPR_EXTERN int mpr_mvalue_get_i64(mpr_mvalue v, int64_t *out);
+MPR_EXTERN int mpr_mvalue_set_i64(mpr_mvalue v, int64_t x);
+MPR_EXTERN int mpr_mvalue_fetch_add_i64(mpr_mvalue v, int64_t delta, int64_t *old);
+
+/* Lock / RLock. acquire waits up to timeout at the server (negative: for
+ * ever, 0: try once) and returns MPR_OK or MPR_ETIMEDOUT. A Lock is not
+ * reentrant (a second acquire by its holder waits) and any rank may release
+ * it; an RLock belongs to the acquiring rank, counts recursion, and only
+ * that rank may release it. release returns MPR_ESTATE for a Lock that is
+ * not held or an RLock this rank does not hold. */
+MPR_EXTERN int mpr_mlock_acquire(mpr_mlock l, double timeout);
+MPR_EXTERN int mpr_mlock_release(mpr_mlock l);
 
 /* ------------------------------------------------------- random streams */
 
