@@ -261,6 +261,7 @@ static int receive_one(mpr_pool *p)
     MPR_ASSERT(ok && st.MPI_SOURCE >= 1 && st.MPI_SOURCE <= p->k);
     job *j = find_job(p, r.job);
     MPR_ASSERT(j && p->running[st.MPI_SOURCE] == r.job);
+    mpr__output_wait(mpr_process_rank(p->workers[st.MPI_SOURCE]), r.output_bytes);
     p->running[st.MPI_SOURCE] = 0;
     if (j->kind == JOB_MAP)
         take_map_result(j, &r);
@@ -311,8 +312,8 @@ static void show_progress(mpr_pool *p, job *j)
     j->progress_shown = true;
     double rate = elapsed > 0 ? (double)j->done / elapsed : 0;
     double eta = rate > 0 ? (double)(j->n - j->done) / rate : 0;
-    fprintf(stderr, "\rmpr map: %zu/%zu items (%3.0f%%), %.3g items/s, ETA %.1f s%s", j->done,
-            j->n, j->n ? 100.0 * (double)j->done / (double)j->n : 100.0, rate, eta,
+    fprintf(stderr, "\rmpr map: %zu/%zu items (%3.0f%%), %.3g items/s, ETA %.1f s%s", j->done, j->n,
+            j->n ? 100.0 * (double)j->done / (double)j->n : 100.0, rate, eta,
             j->finished ? "\n" : "   ");
     fflush(stderr);
 }
@@ -612,8 +613,8 @@ static job *new_job(mpr_pool *p, job_kind kind, const mpr__fnref *fn)
     return j;
 }
 
-static job *new_map_job(mpr_pool *p, const mpr__fnref *fn, const void *in, size_t n,
-                        size_t in_size, void *out, size_t out_size, size_t chunksize, bool copy_in)
+static job *new_map_job(mpr_pool *p, const mpr__fnref *fn, const void *in, size_t n, size_t in_size,
+                        void *out, size_t out_size, size_t chunksize, bool copy_in)
 {
     job *j = new_job(p, JOB_MAP, fn);
     j->n = n;
@@ -632,16 +633,13 @@ static job *new_map_job(mpr_pool *p, const mpr__fnref *fn, const void *in, size_
     return j;
 }
 
-static bool pool_idle(const mpr_pool *p)
-{
-    return all_finished((mpr_pool *)p, NULL);
-}
+static bool pool_idle(const mpr_pool *p) { return all_finished((mpr_pool *)p, NULL); }
 
 static int map_static(mpr_pool *p, const mpr__fnref *fn, const void *in, size_t n, size_t in_size,
                       void *out, size_t out_size)
 {
-    mpr__pool_cmd c = {.kind = MPR__POOL_STATIC, .fn = *fn, .count = n, .in_size = in_size,
-                       .out_size = out_size};
+    mpr__pool_cmd c = {
+        .kind = MPR__POOL_STATIC, .fn = *fn, .count = n, .in_size = in_size, .out_size = out_size};
     for (int w = 1; w <= p->k; w++)
         MPR_CHECK(send_cmd(p, w, &c));
     int *counts = calloc((size_t)p->k + 1, sizeof *counts);
@@ -675,6 +673,8 @@ static int map_static(mpr_pool *p, const mpr__fnref *fn, const void *in, size_t 
     MPR_CHECK(mpr__request_wait(&req, -1));
     MPI_Type_free(&in_t);
     MPI_Type_free(&out_t);
+    for (int w = 1; w <= p->k; w++)
+        mpr__output_wait(mpr_process_rank(p->workers[w]), status[w].output_bytes);
     for (int w = 1; w <= p->k && rc == MPR_OK; w++)
         if (status[w].failed) /* blocks are in item order: the first is the lowest index */
             rc = mpr__fail(MPR_ETASK, "map failed at item %llu: %.*s",

@@ -124,9 +124,10 @@ static void send_result(worker_state *ws, const mpr__pool_result *r)
 {
     mpr__wbuf w;
     mpr__wbuf_init(&w);
-    mpr__pool_result_encode(&w, r);
+    mpr__pool_result r2 = *r;
+    r2.output_bytes = mpr__output_flush();
+    mpr__pool_result_encode(&w, &r2);
     MPR_ASSERT(!w.oom && w.len <= (size_t)INT32_MAX);
-    fflush(stdout);
     MPR_ASSERT(MPI_Send(w.data, (int)w.len, MPI_BYTE, 0, MPR__TAG_POOL_RES, ws->comm) ==
                MPI_SUCCESS);
     mpr__wbuf_free(&w);
@@ -139,8 +140,8 @@ static void serve_chunk(worker_state *ws, const mpr__pool_cmd *c, mpr_map_fn fn)
     size_t out_len = (size_t)(c->count * c->out_size);
     unsigned char *out = calloc(out_len + c->count + 1, 1);
     MPR_ASSERT(out);
-    if (map_items(ws, fn, c->data, out, out + out_len, c->start, c->count, c->in_size,
-                  c->out_size, &r.failed_index, r.message, sizeof r.message))
+    if (map_items(ws, fn, c->data, out, out + out_len, c->start, c->count, c->in_size, c->out_size,
+                  &r.failed_index, r.message, sizeof r.message))
         r.status = 1;
     r.data = out;
     r.data_len = out_len + c->count;
@@ -195,7 +196,7 @@ static void serve_static(worker_state *ws, const mpr__pool_cmd *c, mpr_map_fn fn
     memset(&st, 0, sizeof st);
     st.failed = map_items(ws, fn, in, out, NULL, first, count, c->in_size, c->out_size, &st.index,
                           st.message, sizeof st.message) != 0;
-    fflush(stdout);
+    st.output_bytes = mpr__output_flush();
     MPR_ASSERT(MPI_Igatherv(out, (int)count, out_t, NULL, NULL, NULL, out_t, 0, ws->comm, &req) ==
                MPI_SUCCESS);
     MPR_ASSERT(mpr__request_wait(&req, -1) == 1);
@@ -318,6 +319,7 @@ void mpr__pool_result_encode(mpr__wbuf *w, const mpr__pool_result *r)
     mpr__wbuf_u64(w, r->count);
     mpr__wbuf_u32(w, r->status);
     mpr__wbuf_u64(w, r->failed_index);
+    mpr__wbuf_u64(w, r->output_bytes);
     mpr__wbuf_str(w, r->message);
     mpr__wbuf_bytes(w, r->data, r->data_len);
 }
@@ -332,6 +334,7 @@ bool mpr__pool_result_decode(const void *msg, size_t len, mpr__pool_result *r)
     r->count = mpr__rbuf_u64(&rb);
     r->status = mpr__rbuf_u32(&rb);
     r->failed_index = mpr__rbuf_u64(&rb);
+    r->output_bytes = mpr__rbuf_u64(&rb);
     mpr__rbuf_str(&rb, r->message, sizeof r->message);
     r->data = mpr__rbuf_bytes(&rb, &r->data_len);
     return !rb.bad && magic == MPR__POOL_MAGIC;

@@ -4,3 +4,22 @@ foreach(case map_sizes map_million starmap map_errors imap apply map_async callb
   mpr_add_mpi_test(pool ${case} RANKS 2 4 8 TIMEOUT 120)
 endforeach()
 mpr_add_mpi_test(pool two_pools RANKS 3 4 8)
+
+# apps/pool_demos: the Pool examples of seeds 000 and 003.
+foreach(n 3 5)
+  mpr_add_app_test(pool_demos ${n} pool_f.out exact NAME app.pool_demos.f.np${n} ARGS f)
+  mpr_add_app_regex_test(pool_demos ${n} pool_squares.regex NAME app.pool_demos.squares.np${n}
+    ARGS squares)
+  mpr_add_app_test(pool_demos ${n} pool_work_log.out sorted NAME app.pool_demos.work_log.np${n}
+    ARGS --scale 0.2 work_log)
+endforeach()
+foreach(n 5 8)
+  # apply runs one task at a time: 0..7 in order. apply_async: the same
+  # numbers in the order the random sleeps end.
+  mpr_add_app_test(pool_demos ${n} pool_apply.out exact NAME app.pool_demos.apply.np${n}
+    ARGS --scale 0.2 apply)
+  mpr_add_app_test(pool_demos ${n} pool_apply.out sorted NAME app.pool_demos.apply_async.np${n}
+    ARGS --scale 0.2 apply_async)
+endforeach()
+mpr_add_app_regex_test(pool_demos 3 empty.out NAME app.pool_demos.too_few_ranks STATUS 1
+  STDERR pool_too_few.stderr ARGS apply)

@@ -392,8 +392,11 @@ MPR_TEST(initializer)
 {
     MPR_TEST_NEED_WORKERS(1);
     int64_t base = 1000;
-    mpr_pool_options opts = {.initializer = set_base, .initarg = &base,
-                             .initarg_len = sizeof base, .maxtasksperchild = 1, .progress = 0};
+    mpr_pool_options opts = {.initializer = set_base,
+                             .initarg = &base,
+                             .initarg_len = sizeof base,
+                             .maxtasksperchild = 1,
+                             .progress = 0};
     mpr_pool *p;
     ASSERT_OK(mpr_pool_new_opts(&p, 1, &opts));
     int64_t in[10] = {0}, out[10];
