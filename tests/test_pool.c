@@ -414,7 +414,48 @@ MPR_TEST(initializer)
     return 0;
 }
 
+static int slow_square(const void *in, void *out)
+{
+    usleep(2000);
+    return square(in, out);
+}
+
+/* progress 1: rank 0 keeps a progress line on stderr, ending at 100%. */
+MPR_TEST(progress_line)
+{
+    MPR_TEST_NEED_WORKERS(1);
+    char path[] = "/tmp/mpr-progress-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_TRUE(fd >= 0);
+    close(fd);
+    mpr_pool_options opts = {.progress = 1};
+    mpr_pool *p;
+    ASSERT_OK(mpr_pool_new_opts(&p, 0, &opts));
+    int64_t in[200], out[200];
+    for (int i = 0; i < 200; i++)
+        in[i] = i;
+    fflush(stderr);
+    int saved = dup(2);
+    ASSERT_TRUE(freopen(path, "w", stderr) != NULL);
+    int rc = mpr_pool_map(p, slow_square, in, 200, sizeof *in, out, sizeof *out, 2);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ASSERT_OK(rc);
+    mpr_pool_free(p);
+    char text[8192] = {0};
+    FILE *f = fopen(path, "r");
+    ASSERT_TRUE(f != NULL);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    unlink(path);
+    ASSERT_TRUE(n > 0);
+    ASSERT_CONTAINS(text, "mpr map: 200/200 items (100%)");
+    ASSERT_CONTAINS(text, "items/s, ETA");
+    return 0;
+}
+
 MPR_TEST_MAIN(MPR_TEST_ENTRY(map_sizes), MPR_TEST_ENTRY(map_million), MPR_TEST_ENTRY(starmap),
               MPR_TEST_ENTRY(map_errors), MPR_TEST_ENTRY(imap), MPR_TEST_ENTRY(apply),
               MPR_TEST_ENTRY(map_async), MPR_TEST_ENTRY(callbacks), MPR_TEST_ENTRY(lifecycle),
-              MPR_TEST_ENTRY(two_pools), MPR_TEST_ENTRY(initializer))
+              MPR_TEST_ENTRY(two_pools), MPR_TEST_ENTRY(initializer), MPR_TEST_ENTRY(progress_line))
