@@ -14,6 +14,9 @@
  *               status per worker by MPI_Igather.
  *       CHUNK:  data = count items of in_size bytes, items start..start+count
  *       APPLY:  data = the argument bytes (count = 1)
+ *       SPMD:   data = the argument bytes; every worker and rank 0 run the
+ *               function with the pool communicator, then the statuses are
+ *               gathered like the static map's
  *       STOP:   leave the loop; the worker rank returns to the free set
  *   result (worker -> rank 0, TAG_POOL_RES):
  *     u32 magic, u64 job, u64 start, u64 count, u32 status,
@@ -30,7 +33,7 @@
 #include "mpr-internal.h"
 
 enum { MPR__POOL_MAGIC = 0x4d50504cu /* "MPPL" */ };
-enum { MPR__POOL_STATIC = 1, MPR__POOL_CHUNK, MPR__POOL_APPLY, MPR__POOL_STOP };
+enum { MPR__POOL_STATIC = 1, MPR__POOL_CHUNK, MPR__POOL_APPLY, MPR__POOL_SPMD, MPR__POOL_STOP };
 
 typedef struct {
     uint32_t kind;

@@ -635,6 +635,19 @@ static job *new_map_job(mpr_pool *p, const mpr__fnref *fn, const void *in, size_
 
 static bool pool_idle(const mpr_pool *p) { return all_finished((mpr_pool *)p, NULL); }
 
+/* Reports the first failure among gathered statuses (lowest comm rank). */
+static int gathered_outcome(mpr_pool *p, const mpr__pool_status *status, const char *what)
+{
+    for (int w = 1; w <= p->k; w++)
+        mpr__output_wait(mpr_process_rank(p->workers[w]), status[w].output_bytes);
+    for (int w = 0; w <= p->k; w++)
+        if (status[w].failed)
+            return mpr__fail(MPR_ETASK, "%s failed at item %llu: %.*s", what,
+                             (unsigned long long)status[w].index, (int)sizeof status[w].message,
+                             status[w].message);
+    return MPR_OK;
+}
+
 static int map_static(mpr_pool *p, const mpr__fnref *fn, const void *in, size_t n, size_t in_size,
                       void *out, size_t out_size)
 {
@@ -673,15 +686,42 @@ static int map_static(mpr_pool *p, const mpr__fnref *fn, const void *in, size_t 
     MPR_CHECK(mpr__request_wait(&req, -1));
     MPI_Type_free(&in_t);
     MPI_Type_free(&out_t);
-    for (int w = 1; w <= p->k; w++)
-        mpr__output_wait(mpr_process_rank(p->workers[w]), status[w].output_bytes);
-    for (int w = 1; w <= p->k && rc == MPR_OK; w++)
-        if (status[w].failed) /* blocks are in item order: the first is the lowest index */
-            rc = mpr__fail(MPR_ETASK, "map failed at item %llu: %.*s",
-                           (unsigned long long)status[w].index, (int)sizeof status[w].message,
-                           status[w].message);
+    /* Blocks are in item order: the first failing block has the lowest index. */
+    rc = gathered_outcome(p, status, "map");
     free(counts);
     free(displs);
+    free(status);
+    return rc;
+}
+
+int mpr_pool_spmd(mpr_pool *p, mpr_spmd_fn fn, const void *arg, size_t len)
+{
+    MPR_CHECK(check_pool(p, "spmd"));
+    if (!arg && len)
+        return mpr__fail(MPR_EINVAL, "spmd: arg is NULL but len is %zu", len);
+    mpr__pool_cmd c = {.kind = MPR__POOL_SPMD, .count = 1, .data = arg, .data_len = len};
+    MPR_CHECK(mpr__fnref_make((void (*)(void))fn, &c.fn));
+    MPR_CHECK(wait_until(p, all_finished, NULL, NULL, -1));
+    for (int w = 1; w <= p->k; w++)
+        MPR_CHECK(send_cmd(p, w, &c));
+    mpr__pool_status *status = calloc((size_t)p->k + 1, sizeof *status);
+    MPR_ASSERT(status);
+    mpr__raise_reset();
+    if (fn(p->comm, len ? arg : NULL, len) != 0) {
+        status[0].failed = 1;
+        snprintf(status[0].message, sizeof status[0].message, "rank 0 (%s) %s: %.300s",
+                 mpr__rt.host, mpr__rt.name,
+                 mpr__raise_message()[0] ? mpr__raise_message() : "returned non-zero");
+    }
+    MPI_Request req;
+    int rc = MPI_Igather(MPI_IN_PLACE, 0, MPI_BYTE, status, (int)sizeof *status, MPI_BYTE, 0,
+                         p->comm, &req);
+    if (rc != MPI_SUCCESS)
+        rc = mpr__mpi_fail(rc, "MPI_Igather(spmd)", __FILE__, __LINE__);
+    else
+        rc = mpr__request_wait(&req, -1) < 0 ? MPR_EMPI : MPR_OK;
+    if (rc == MPR_OK)
+        rc = gathered_outcome(p, status, "spmd");
     free(status);
     return rc;
 }

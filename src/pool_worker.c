@@ -210,6 +210,27 @@ static void serve_static(worker_state *ws, const mpr__pool_cmd *c, mpr_map_fn fn
     count_task(ws);
 }
 
+/* SPMD: run fn with the pool communicator, then report like the static map. */
+static void serve_spmd(worker_state *ws, const mpr__pool_cmd *c, mpr_spmd_fn fn)
+{
+    mpr__pool_status st;
+    memset(&st, 0, sizeof st);
+    mpr__raise_reset();
+    int rc = ws->init_error[0] ? -1 : fn(ws->comm, c->data_len ? c->data : NULL, c->data_len);
+    if (rc != 0) {
+        st.failed = 1;
+        if (ws->init_error[0])
+            snprintf(st.message, sizeof st.message, "%.480s", ws->init_error);
+        else
+            describe_failure(st.message, sizeof st.message, 0, rc);
+    }
+    st.output_bytes = mpr__output_flush();
+    MPI_Request req;
+    MPR_ASSERT(MPI_Igather(&st, (int)sizeof st, MPI_BYTE, NULL, 0, MPI_BYTE, 0, ws->comm, &req) ==
+               MPI_SUCCESS);
+    MPR_ASSERT(mpr__request_wait(&req, -1) == 1);
+}
+
 /* Serves one command; returns false on STOP. */
 static bool serve_one(worker_state *ws)
 {
@@ -232,6 +253,8 @@ static bool serve_one(worker_state *ws)
         serve_apply(ws, &c, (mpr_target)fn);
     else if (c.kind == MPR__POOL_STATIC)
         serve_static(ws, &c, (mpr_map_fn)fn);
+    else if (c.kind == MPR__POOL_SPMD)
+        serve_spmd(ws, &c, (mpr_spmd_fn)fn);
     free(raw);
     return go_on;
 }

@@ -5,6 +5,7 @@ foreach(case map_sizes map_million starmap map_errors imap apply map_async callb
 endforeach()
 mpr_add_mpi_test(pool two_pools RANKS 3 4 8)
 mpr_add_mpi_test(pool progress_line RANKS 2 4)
+mpr_add_mpi_test(pool spmd RANKS 2 4 8)
 
 # apps/pool_demos: the Pool examples of seeds 000 and 003.
 foreach(n 3 5)

@@ -455,7 +455,47 @@ MPR_TEST(progress_line)
     return 0;
 }
 
+/* Every pool rank and rank 0 run the function together on the pool's
+ * communicator: an MPI_Allreduce over it sees all of them. */
+static int sum_ranks(MPI_Comm comm, const void *arg, size_t len)
+{
+    int me, size, sum = 0, want;
+    MPI_Comm_rank(comm, &me);
+    MPI_Comm_size(comm, &size);
+    MPI_Allreduce(&me, &sum, 1, MPI_INT, MPI_SUM, comm);
+    memcpy(&want, arg, len);
+    if (size != want)
+        return mpr_raise("communicator has %d ranks, expected %d", size, want);
+    if (sum != size * (size - 1) / 2)
+        return mpr_raise("sum of ranks %d", sum);
+    return me == 2 && want == 999 ? mpr_raise("never") : 0;
+}
+
+static int fail_on_rank_1(MPI_Comm comm, const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    int me;
+    MPI_Comm_rank(comm, &me);
+    return me == 1 ? mpr_raise("rank 1 refuses") : 0;
+}
+
+MPR_TEST(spmd)
+{
+    MPR_TEST_NEED_WORKERS(1);
+    mpr_pool *p;
+    ASSERT_OK(mpr_pool_new(&p, 0));
+    int want = mpr_pool_size(p) + 1;
+    ASSERT_OK(mpr_pool_spmd(p, sum_ranks, &want, sizeof want));
+    ASSERT_RC(mpr_pool_spmd(p, fail_on_rank_1, NULL, 0), MPR_ETASK);
+    ASSERT_CONTAINS(mpr_last_error(), "rank 1 refuses");
+    check_squares(p, 100, 0); /* the pool goes on */
+    mpr_pool_free(p);
+    return 0;
+}
+
 MPR_TEST_MAIN(MPR_TEST_ENTRY(map_sizes), MPR_TEST_ENTRY(map_million), MPR_TEST_ENTRY(starmap),
               MPR_TEST_ENTRY(map_errors), MPR_TEST_ENTRY(imap), MPR_TEST_ENTRY(apply),
               MPR_TEST_ENTRY(map_async), MPR_TEST_ENTRY(callbacks), MPR_TEST_ENTRY(lifecycle),
-              MPR_TEST_ENTRY(two_pools), MPR_TEST_ENTRY(initializer), MPR_TEST_ENTRY(progress_line))
+              MPR_TEST_ENTRY(two_pools), MPR_TEST_ENTRY(initializer), MPR_TEST_ENTRY(progress_line),
+              MPR_TEST_ENTRY(spmd))

@@ -26,6 +26,7 @@
 #ifndef MPR_H
 #define MPR_H
 
+#include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -337,6 +338,16 @@ MPR_EXTERN int mpr_async_ready(mpr_async *r);                /* 1, 0, or an erro
 MPR_EXTERN int mpr_async_successful(mpr_async *r); /* 1/0 once ready; MPR_ESTATE before */
 /* Frees the handle; the task itself runs on (its result is dropped). */
 MPR_EXTERN void mpr_async_free(mpr_async *r);
+
+/* SPMD step: runs fn(comm, arg, len) at the same time on rank 0 and on
+ * every worker of the pool, where comm is the pool's communicator (rank 0
+ * is comm rank 0, the workers 1..k). For collective work that Pool.map
+ * cannot express, e.g. every rank writing its part of one HDF5 dataset
+ * with collective I/O. Waits for pending pool work first. arg is copied.
+ * Returns MPR_OK, or MPR_ETASK with the first failing rank's message (rank
+ * 0's own failure counts as comm rank 0). */
+typedef int (*mpr_spmd_fn)(MPI_Comm comm, const void *arg, size_t len);
+MPR_EXTERN int mpr_pool_spmd(mpr_pool *p, mpr_spmd_fn fn, const void *arg, size_t len);
 
 /* close: no more tasks (later ones get MPR_ECLOSED). join (after close or
  * terminate): waits for every task, then gives the ranks back.
