@@ -336,6 +336,13 @@ void app_sleep(double seconds)
         ;
 }
 
+double app_time(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* Python seeds random per process from the OS; here the clock picks the
  * key and the rank and pid pick the stream, so Processes started at the same
  * moment on different ranks still draw different numbers. */

@@ -119,6 +119,8 @@ size_t app_strlist_unpack(char *buf, size_t len, const char **v, size_t max);
 
 /* time.sleep(seconds); 0 or less returns at once. */
 void app_sleep(double seconds);
+/* time.time() for intervals: seconds on a monotonic clock. */
+double app_time(void);
 /* random.random(): uniform in [0, 1), seeded per process from the pid, the
  * rank and the clock, so that processes started together differ. */
 double app_random(void);
