@@ -57,18 +57,6 @@ static int compute(const void *arg, size_t len)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* One round: every worker computes once while rank 0 waits as `mode` says.
  * Appends each worker's compute time to times. */
 static int round_once(work *w, int workers, double *times, size_t *ntimes)
@@ -138,7 +126,7 @@ static int run(double iterations, int reps)
     printf("| rank 0 waits in | median compute per worker (s) | ratio to sleep |\n");
     printf("|-----------------|-------------------------------|----------------|\n");
     for (int m = 0; m < NMODES; m++)
-        med[m] = median(per_mode[m], count[m]);
+        med[m] = app_median(per_mode[m], count[m]);
     for (int m = 0; m < NMODES; m++)
         printf("| %-15s | %29.3f | %14.2f |\n", mode_names[m], med[m], med[m] / med[MODE_SLEEP]);
     printf("%d workers + rank 0 on %d cores, %d repetitions, %.3g iterations each\n", workers,

@@ -121,6 +121,8 @@ size_t app_strlist_unpack(char *buf, size_t len, const char **v, size_t max);
 void app_sleep(double seconds);
 /* time.time() for intervals: seconds on a monotonic clock. */
 double app_time(void);
+/* statistics.median(v); sorts v in place. n > 0. */
+double app_median(double *v, size_t n);
 /* random.random(): uniform in [0, 1), seeded per process from the pid, the
  * rank and the clock, so that processes started together differ. */
 double app_random(void);
