@@ -1,0 +1,215 @@
+/*
+ * lock.c — Lock, RLock, Semaphore and BoundedSemaphore on the shared heap.
+ *
+ * WHAT
+ *   Python's multiprocessing locks for ranks on any node. Each object is a
+ *   few int64 words in the heap of the node of the rank that made it
+ *   (shared.c), changed only by MPI atomics on that node's window.
+ *
+ * DESIGN
+ *   Lock:  word 0 = owner rank + 1, 0 when free. Acquire is a
+ *          compare-and-swap 0 -> me; release swaps the owner back to 0, so
+ *          any rank may release (Python's Lock) and releasing a free Lock
+ *          is an error.
+ *   RLock: word 0 owner as above, word 1 the recursion count, written only
+ *          by the owner while it holds the lock.
+ *   Semaphore: word 0 the value, word 1 the bound (-1: unbounded).
+ *          Acquire is a CAS loop value -> value - 1 while value > 0;
+ *          release is fetch_add(+1), or for a bounded one a CAS loop that
+ *          refuses to pass the bound (so a refused release had no effect).
+ *
+ *   Waiting is polling with wait.c's backoff: a few quick tries, then
+ *   sched_yield, then sleeps doubling up to MPR_BACKOFF_MAX_US. That is
+ *   a test-and-test-and-set lock rather than an MCS queue lock, on
+ *   purpose: every try is one RMA round trip (a local atomic on the node,
+ *   one request to the node's heap server from elsewhere), timeouts are
+ *   just "stop trying" (an MCS waiter that gives up must unlink itself
+ *   from the queue, which needs a second protocol), and any-rank release
+ *   needs no queue node of the owner. The price is fairness: a sleeping
+ *   waiter may be overtaken. The backoff is what keeps waiters from
+ *   starving the holder on an oversubscribed node (8 ranks on 2 cores in
+ *   CI): they sleep instead of spinning, so the holder gets a core.
+ *
+ * INVARIANTS
+ *   Lock/RLock word 0 is 0 or a rank + 1; RLock count > 0 iff owned.
+ *   0 <= semaphore value, and value <= bound for a bounded one.
+ */
+#include "mpr-internal.h"
+
+enum { OWNER = 0, COUNT = 8, VALUE = 0, BOUND = 8 };
+
+static int64_t me(void) { return (int64_t)mpr__rt.rank + 1; }
+
+/* A handle of one of the kinds wanted (kind2 0: only kind1). */
+int mpr__sync_check(const char *what, mpr_lock l, uint32_t kind1, uint32_t kind2)
+{
+    MPR_CHECK(mpr__require_init());
+    if (l.home < 0 || l.home >= mpr__rt.size || l.offset == 0 ||
+        (l.kind != kind1 && (kind2 == 0 || l.kind != kind2)))
+        return mpr__fail(MPR_EINVAL,
+                         "%s: not a handle of the right kind (home %d, kind 0x%x, offset %llu)",
+                         what, l.home, l.kind, (unsigned long long)l.offset);
+    return MPR_OK;
+}
+
+int mpr__sync_make(mpr_lock *out, uint32_t kind, size_t bytes)
+{
+    if (!out)
+        return mpr__fail(MPR_EINVAL, "NULL handle pointer");
+    mpr_lock l = {.kind = kind};
+    MPR_CHECK(mpr__shm_alloc(bytes, &l.home, &l.offset));
+    *out = l;
+    return MPR_OK;
+}
+
+/* ------------------------------------------------------------ Lock, RLock */
+
+mpr_lock mpr__rlock_at(int32_t home, uint64_t offset)
+{
+    return (mpr_lock){.home = home, .kind = MPR__KIND_RLOCK, .offset = offset};
+}
+
+int mpr_lock_new(mpr_lock *l) { return mpr__sync_make(l, MPR__KIND_LOCK, 8); }
+
+int mpr_rlock_new(mpr_lock *l) { return mpr__sync_make(l, MPR__KIND_RLOCK, MPR__RLOCK_BYTES); }
+
+static int try_lock(const void *ctx)
+{
+    const mpr_lock l = *(const mpr_lock *)ctx;
+    return mpr__shm_cas64(l.home, l.offset + OWNER, 0, me()) == 0;
+}
+
+int mpr_lock_acquire(mpr_lock l, double timeout)
+{
+    MPR_CHECK(mpr__sync_check("mpr_lock_acquire", l, MPR__KIND_LOCK, MPR__KIND_RLOCK));
+    if (l.kind == MPR__KIND_RLOCK &&
+        mpr__shm_i64(l.home, MPR__SHM_READ, l.offset + OWNER, 0) == me()) {
+        mpr__shm_i64(l.home, MPR__SHM_ADD, l.offset + COUNT, 1);
+        return MPR_OK;
+    }
+    if (mpr__shm_poll(try_lock, &l, timeout) != MPR_OK)
+        return mpr__fail(MPR_ETIMEDOUT, "lock not acquired within %g s (held by rank %lld)",
+                         timeout, (long long)mpr__shm_i64(l.home, MPR__SHM_READ, l.offset, 0) - 1);
+    if (l.kind == MPR__KIND_RLOCK)
+        mpr__shm_i64(l.home, MPR__SHM_WRITE, l.offset + COUNT, 1);
+    return MPR_OK;
+}
+
+static int release_rlock(mpr_lock l)
+{
+    int64_t owner = mpr__shm_i64(l.home, MPR__SHM_READ, l.offset + OWNER, 0);
+    if (owner != me())
+        return mpr__fail(MPR_ESTATE,
+                         "cannot release an RLock this rank (%d) does not own (owner: %s %lld)",
+                         mpr__rt.rank, owner ? "rank" : "none", (long long)owner - 1);
+    if (mpr__shm_i64(l.home, MPR__SHM_ADD, l.offset + COUNT, -1) == 1)
+        mpr__shm_i64(l.home, MPR__SHM_WRITE, l.offset + OWNER, 0);
+    return MPR_OK;
+}
+
+int mpr_lock_release(mpr_lock l)
+{
+    MPR_CHECK(mpr__sync_check("mpr_lock_release", l, MPR__KIND_LOCK, MPR__KIND_RLOCK));
+    if (l.kind == MPR__KIND_RLOCK)
+        return release_rlock(l);
+    if (mpr__shm_i64(l.home, MPR__SHM_SWAP, l.offset + OWNER, 0) == 0)
+        return mpr__fail(MPR_ESTATE, "release of an unlocked Lock (rank %d)", mpr__rt.rank);
+    return MPR_OK;
+}
+
+int mpr_lock_is_mine(mpr_lock l)
+{
+    MPR_CHECK(mpr__sync_check("mpr_lock_is_mine", l, MPR__KIND_LOCK, MPR__KIND_RLOCK));
+    return mpr__shm_i64(l.home, MPR__SHM_READ, l.offset + OWNER, 0) == me();
+}
+
+/* ------------------------------------------------------------- Semaphore */
+
+static int new_semaphore(mpr_semaphore *s, int64_t value, uint32_t kind)
+{
+    if (value < 0)
+        return mpr__fail(MPR_EINVAL, "a semaphore's initial value must be >= 0, not %lld",
+                         (long long)value);
+    MPR_CHECK(mpr__sync_make(s, kind, 16));
+    mpr__shm_i64(s->home, MPR__SHM_WRITE, s->offset + VALUE, value);
+    mpr__shm_i64(s->home, MPR__SHM_WRITE, s->offset + BOUND, kind == MPR__KIND_BSEM ? value : -1);
+    return MPR_OK;
+}
+
+int mpr_semaphore_new(mpr_semaphore *s, int64_t value)
+{
+    return new_semaphore(s, value, MPR__KIND_SEM);
+}
+
+int mpr_bounded_semaphore_new(mpr_semaphore *s, int64_t value)
+{
+    return new_semaphore(s, value, MPR__KIND_BSEM);
+}
+
+static int try_down(const void *ctx)
+{
+    const mpr_semaphore s = *(const mpr_semaphore *)ctx;
+    int64_t v = mpr__shm_i64(s.home, MPR__SHM_READ, s.offset + VALUE, 0);
+    while (v > 0) {
+        int64_t seen = mpr__shm_cas64(s.home, s.offset + VALUE, v, v - 1);
+        if (seen == v)
+            return 1;
+        v = seen;
+    }
+    return 0;
+}
+
+int mpr_semaphore_acquire(mpr_semaphore s, double timeout)
+{
+    MPR_CHECK(mpr__sync_check("mpr_semaphore_acquire", s, MPR__KIND_SEM, MPR__KIND_BSEM));
+    if (mpr__shm_poll(try_down, &s, timeout) != MPR_OK)
+        return mpr__fail(MPR_ETIMEDOUT, "semaphore not acquired within %g s", timeout);
+    return MPR_OK;
+}
+
+int mpr_semaphore_release(mpr_semaphore s)
+{
+    MPR_CHECK(mpr__sync_check("mpr_semaphore_release", s, MPR__KIND_SEM, MPR__KIND_BSEM));
+    if (s.kind == MPR__KIND_SEM) {
+        mpr__shm_i64(s.home, MPR__SHM_ADD, s.offset + VALUE, 1);
+        return MPR_OK;
+    }
+    int64_t bound = mpr__shm_i64(s.home, MPR__SHM_READ, s.offset + BOUND, 0);
+    int64_t v = mpr__shm_i64(s.home, MPR__SHM_READ, s.offset + VALUE, 0);
+    for (;;) {
+        if (v >= bound)
+            return mpr__fail(MPR_ESTATE,
+                             "BoundedSemaphore released too many times (value %lld, bound %lld)",
+                             (long long)v, (long long)bound);
+        int64_t seen = mpr__shm_cas64(s.home, s.offset + VALUE, v, v + 1);
+        if (seen == v)
+            return MPR_OK;
+        v = seen;
+    }
+}
+
+int64_t mpr_semaphore_value(mpr_semaphore s)
+{
+    MPR_CHECK(mpr__sync_check("mpr_semaphore_value", s, MPR__KIND_SEM, MPR__KIND_BSEM));
+    return mpr__shm_i64(s.home, MPR__SHM_READ, s.offset + VALUE, 0);
+}
+
+/* ------------------------------------------------- for Condition (sync.c) */
+
+int64_t mpr__lock_release_all(mpr_lock l)
+{
+    int64_t count = 1;
+    if (l.kind == MPR__KIND_RLOCK) {
+        count = mpr__shm_i64(l.home, MPR__SHM_READ, l.offset + COUNT, 0);
+        mpr__shm_i64(l.home, MPR__SHM_WRITE, l.offset + COUNT, 0);
+    }
+    mpr__shm_i64(l.home, MPR__SHM_WRITE, l.offset + OWNER, 0);
+    return count;
+}
+
+void mpr__lock_restore(mpr_lock l, int64_t count)
+{
+    MPR_ASSERT(mpr__shm_poll(try_lock, &l, -1) == MPR_OK);
+    if (l.kind == MPR__KIND_RLOCK)
+        mpr__shm_i64(l.home, MPR__SHM_WRITE, l.offset + COUNT, count);
+}

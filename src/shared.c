@@ -1,0 +1,655 @@
+/*
+ * shared.c — the shared heap, and Value and Array on it.
+ *
+ * WHAT
+ *   Every node owns one shared segment, the heap. Value, Array and the
+ *   synchronization objects (lock.c, sync.c) are carved out of it by any
+ *   rank, without a collective call, and their handles are plain structs
+ *   (home, offset, type) that travel in task argument bytes like a Queue.
+ *
+ * DESIGN
+ *   At init the ranks of a node (MPI_Comm_split_type SHARED, or one "node"
+ *   per rank with MPR_NODE_SPLIT=rank) call MPI_Win_allocate_shared: the
+ *   node leader (lowest world rank) holds all MPR_HEAP_SIZE bytes, the
+ *   others 0, so one (leader, offset) pair names a word. Every rank opens a
+ *   passive-target epoch (MPI_Win_lock_all) that lasts until finalize.
+ *   A handle's `home` is the world rank of the leader of the node that
+ *   holds it.
+ *
+ *   Every access is an MPI atomic on that one window: reads are
+ *   MPI_Get_accumulate(MPI_NO_OP), writes MPI_Accumulate(MPI_REPLACE),
+ *   fetch_add MPI_Get_accumulate(MPI_SUM), CAS MPI_Compare_and_swap, each
+ *   followed by MPI_Win_flush. No CPU atomics touch the heap, so the MPI
+ *   atomicity rule (same window, same datatype) is never broken. Only
+ *   mpr_array_ptr hands out raw memory, for the race lessons.
+ *
+ *   A rank on the home node applies the operation itself (osc sm works in
+ *   shared memory, so it never waits for the target). A rank on another
+ *   node sends the operation (TAG_SHM_REQ on comm_shm) to a server thread
+ *   on the home node's leader, which applies it through the same window
+ *   and answers (TAG_SHM_REP). Requests are synchronous: a client has one
+ *   in flight, so replies need no ids. The server waits with wait.c's
+ *   backoff, as rank 0's service thread does; it runs only when the job
+ *   has more than one node.
+ *
+ * MEASURED (Open MPI 4.1.4, this 2-core machine, MPI_THREAD_MULTIPLE)
+ *   - A world window (MPI_Win_create over the segments) with a
+ *     passive-target MPI_Fetch_and_op while the target computes for 2 s
+ *     without calling MPI: osc rdma (the default, priority 101) 2.00 s,
+ *     osc ucx (pml ucx, pml_ucx_tls/devices any) 2.00 s, both on one node,
+ *     warmed up or not. tools/netns-cluster.md adds: osc rdma fails
+ *     MPI_Win_create across TCP nodes, osc pt2pt refuses
+ *     MPI_THREAD_MULTIPLE. Workers compute without calling MPI, so a world
+ *     window would stall any Value whose home is busy; hence the server.
+ *   - osc sm, same test on the shared window: 4 us, and 0.036 us per
+ *     fetch_add+flush uncontended. osc sm is what Open MPI picks for
+ *     MPI_Win_allocate_shared; mpr sets no MCA parameter.
+ *
+ * INVARIANTS
+ *   Heap word 0 is the bump pointer (bytes in use, starting at HEADER);
+ *   it only grows, through CAS, and never past the heap size. Objects are
+ *   8-byte aligned and zero when carved (the segment starts zeroed and is
+ *   never reused), and live until mpr_finalize.
+ */
+#include "mpr-internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { HEADER = 64, DEFAULT_HEAP = 4 << 20 };
+
+static struct {
+    bool up;
+    MPI_Comm comm_shm;  /* requests to and replies from the servers */
+    MPI_Comm node;      /* this node's ranks */
+    MPI_Win win;        /* the shared window; the leader is node rank 0 */
+    int leader;         /* world rank of this node's leader */
+    unsigned char *mem; /* the leader's segment, mapped here */
+    uint64_t heap_size;
+    bool serving;
+    pthread_t server;
+    atomic_bool stop;
+} shm;
+
+/* A request as it travels: the operation and where, then the origin
+ * values (count elements) and, for CAS, the compare value. */
+typedef struct {
+    uint32_t op;
+    uint32_t type;
+    uint32_t count;
+    uint32_t pad;
+    uint64_t offset;
+} wire_req;
+
+/* ------------------------------------------------------------ typecodes */
+
+/* Python's array module codes. 'c' is a byte here (signed char). */
+static MPI_Datatype type_of(char code)
+{
+    switch (code) {
+    case 'c':
+    case 'b':
+        return MPI_SIGNED_CHAR;
+    case 'B':
+        return MPI_UNSIGNED_CHAR;
+    case 'h':
+        return MPI_SHORT;
+    case 'H':
+        return MPI_UNSIGNED_SHORT;
+    case 'i':
+        return MPI_INT;
+    case 'I':
+        return MPI_UNSIGNED;
+    case 'l':
+        return MPI_LONG;
+    case 'L':
+        return MPI_UNSIGNED_LONG;
+    case 'q':
+        return MPI_INT64_T;
+    case 'Q':
+        return MPI_UINT64_T;
+    case 'f':
+        return MPI_FLOAT;
+    case 'd':
+        return MPI_DOUBLE;
+    default:
+        return MPI_DATATYPE_NULL;
+    }
+}
+
+size_t mpr_typecode_size(char typecode)
+{
+    switch (typecode) {
+    case 'c':
+    case 'b':
+    case 'B':
+        return 1;
+    case 'h':
+    case 'H':
+        return 2;
+    case 'i':
+    case 'I':
+    case 'f':
+        return 4;
+    case 'l':
+    case 'L':
+        return sizeof(long);
+    case 'q':
+    case 'Q':
+    case 'd':
+        return 8;
+    default:
+        return 0;
+    }
+}
+
+/* MPI_Compare_and_swap takes integer types only: floats are compared as
+ * their bits, which is what a CAS loop over a float wants anyway. */
+static MPI_Datatype cas_type_of(char code)
+{
+    if (code == 'f')
+        return MPI_INT32_T;
+    if (code == 'd')
+        return MPI_INT64_T;
+    return type_of(code);
+}
+
+static int check_type(char code)
+{
+    if (mpr_typecode_size(code) == 0)
+        return mpr__fail(MPR_EINVAL,
+                         "typecode '%c' (%d) is not one of Python's array codes "
+                         "c b B h H i I l L q Q f d",
+                         code > 32 && code < 127 ? code : '?', code);
+    return MPR_OK;
+}
+
+/* -------------------------------------------------- applying an operation */
+
+static bool op_has_result(uint32_t op) { return op != MPR__SHM_WRITE; }
+
+static bool op_has_origin(uint32_t op) { return op != MPR__SHM_READ; }
+
+/* Applies one operation to this node's window: on a client of the home
+ * node, or on the home node's server thread for a remote client. */
+static int apply_local(const wire_req *rq, const void *origin, const void *compare, void *result)
+{
+    char code = (char)rq->type;
+    MPI_Datatype dt = type_of(code);
+    MPI_Aint disp = (MPI_Aint)rq->offset;
+    int n = (int)rq->count;
+    MPI_Op op = rq->op == MPR__SHM_ADD    ? MPI_SUM
+                : rq->op == MPR__SHM_OR   ? MPI_BOR
+                : rq->op == MPR__SHM_SWAP ? MPI_REPLACE
+                                          : MPI_NO_OP;
+    switch (rq->op) {
+    case MPR__SHM_READ:
+    case MPR__SHM_ADD:
+    case MPR__SHM_OR:
+    case MPR__SHM_SWAP:
+        MPR_MPI_CALL(MPI_Get_accumulate(origin, op == MPI_NO_OP ? 0 : n, dt, result, n, dt, 0, disp,
+                                        n, dt, op, shm.win));
+        break;
+    case MPR__SHM_WRITE:
+        MPR_MPI_CALL(MPI_Accumulate(origin, n, dt, 0, disp, n, dt, MPI_REPLACE, shm.win));
+        break;
+    case MPR__SHM_CAS:
+        MPR_MPI_CALL(
+            MPI_Compare_and_swap(origin, compare, result, cas_type_of(code), 0, disp, shm.win));
+        break;
+    default:
+        return mpr__fail(MPR_EINVAL, "unknown shared-memory operation %u", rq->op);
+    }
+    MPR_MPI_CALL(MPI_Win_flush(0, shm.win));
+    return MPR_OK;
+}
+
+static size_t request_len(const wire_req *rq, size_t es)
+{
+    size_t data = op_has_origin(rq->op) ? es * rq->count : 0;
+    return sizeof *rq + data + (rq->op == MPR__SHM_CAS ? es : 0);
+}
+
+static int send_request(int home, const wire_req *rq, const void *origin, const void *compare)
+{
+    size_t es = mpr_typecode_size((char)rq->type);
+    size_t len = request_len(rq, es), data = op_has_origin(rq->op) ? es * rq->count : 0;
+    int count = 0;
+    MPR_CHECK(mpr__count_to_int(len, &count));
+    unsigned char *msg = malloc(len);
+    if (!msg)
+        return mpr__fail(MPR_ENOMEM, "no memory for a %zu-byte shared-memory request", len);
+    memcpy(msg, rq, sizeof *rq);
+    if (data)
+        memcpy(msg + sizeof *rq, origin, data);
+    if (rq->op == MPR__SHM_CAS)
+        memcpy(msg + sizeof *rq + data, compare, es);
+    int rc = MPI_Send(msg, count, MPI_BYTE, home, MPR__TAG_SHM_REQ, shm.comm_shm);
+    free(msg);
+    if (rc != MPI_SUCCESS)
+        return mpr__mpi_fail(rc, "MPI_Send(shm request)", __FILE__, __LINE__);
+    return MPR_OK;
+}
+
+/* Sends the operation to the server of the home node and waits (with
+ * backoff) for its answer: an int32 code, then the result bytes. */
+static int apply_remote(int home, const wire_req *rq, const void *origin, const void *compare,
+                        void *result)
+{
+    MPR_CHECK(send_request(home, rq, origin, compare));
+    MPI_Message m;
+    MPI_Status st;
+    MPR_CHECK(mpr__probe_wait(shm.comm_shm, home, MPR__TAG_SHM_REP, -1, &m, &st));
+    unsigned char *rep = NULL;
+    size_t replen = 0;
+    MPR_CHECK(mpr__mrecv_alloc(&m, &st, (void **)&rep, &replen));
+    int32_t code = MPR_EMPI;
+    size_t want = op_has_result(rq->op) ? mpr_typecode_size((char)rq->type) * rq->count : 0;
+    if (replen >= sizeof code)
+        memcpy(&code, rep, sizeof code);
+    if (code == MPR_OK && replen != sizeof code + want)
+        code = mpr__fail(MPR_EMPI, "malformed shared-memory reply from rank %d", home);
+    else if (code == MPR_OK && want)
+        memcpy(result, rep + sizeof code, want);
+    else if (code != MPR_OK)
+        mpr__fail(code,
+                  "rank %d refused a shared-memory operation at offset %llu: a damaged handle",
+                  home, (unsigned long long)rq->offset);
+    free(rep);
+    return code;
+}
+
+int mpr__shm_op(int home, uint32_t op, char type, uint64_t offset, uint32_t count,
+                const void *origin, const void *compare, void *result)
+{
+    MPR_CHECK(mpr__require_init());
+    wire_req rq = {
+        .op = op, .type = (uint32_t)(unsigned char)type, .count = count, .offset = offset};
+    if (home == shm.leader)
+        return apply_local(&rq, origin, compare, result);
+    return apply_remote(home, &rq, origin, compare, result);
+}
+
+/* The word operations lock.c and sync.c build on. A failure here means
+ * MPI itself broke (handles were checked when made), so it is a bug. */
+int64_t mpr__shm_i64(int home, uint32_t op, uint64_t offset, int64_t arg)
+{
+    int64_t old = 0;
+    int rc = mpr__shm_op(home, op, 'q', offset, 1, &arg, NULL, &old);
+    MPR_ASSERT(rc == MPR_OK);
+    return old;
+}
+
+int64_t mpr__shm_cas64(int home, uint64_t offset, int64_t expect, int64_t desired)
+{
+    int64_t old = 0;
+    int rc = mpr__shm_op(home, MPR__SHM_CAS, 'q', offset, 1, &desired, &expect, &old);
+    MPR_ASSERT(rc == MPR_OK);
+    return old;
+}
+
+/* ------------------------------------------------------------ the server */
+
+/* Validates a request against the heap before touching the window: a
+ * damaged handle must not make the server write out of bounds. */
+static int check_request(const wire_req *rq, size_t len, size_t *es)
+{
+    if (len < sizeof *rq || mpr_typecode_size((char)rq->type) == 0)
+        return MPR_EINVAL;
+    *es = mpr_typecode_size((char)rq->type);
+    if (rq->op < MPR__SHM_READ || rq->op > MPR__SHM_CAS || len != request_len(rq, *es))
+        return MPR_EINVAL;
+    if (rq->offset < HEADER || rq->count == 0 ||
+        rq->offset + (uint64_t)*es * rq->count > shm.heap_size)
+        return MPR_EINVAL;
+    return MPR_OK;
+}
+
+static void serve_one(MPI_Message *m, MPI_Status *st)
+{
+    unsigned char *raw = NULL;
+    size_t len = 0, es = 0;
+    MPR_ASSERT(mpr__mrecv_alloc(m, st, (void **)&raw, &len) == MPR_OK);
+    wire_req rq = {0};
+    memcpy(&rq, raw, len < sizeof rq ? len : sizeof rq);
+    int32_t code = check_request(&rq, len, &es);
+    size_t rlen = sizeof code + (code == MPR_OK && op_has_result(rq.op) ? es * rq.count : 0);
+    unsigned char *rep = calloc(1, rlen);
+    MPR_ASSERT(rep);
+    if (code == MPR_OK) {
+        const unsigned char *origin = raw + sizeof rq;
+        const unsigned char *compare = origin + (op_has_origin(rq.op) ? es * rq.count : 0);
+        code = apply_local(&rq, origin, compare, rep + sizeof code);
+    }
+    memcpy(rep, &code, sizeof code);
+    int rc = MPI_Send(rep, (int)rlen, MPI_BYTE, st->MPI_SOURCE, MPR__TAG_SHM_REP, shm.comm_shm);
+    MPR_ASSERT(rc == MPI_SUCCESS);
+    free(rep);
+    free(raw);
+}
+
+static void *server_main(void *unused)
+{
+    (void)unused;
+    mpr__backoff b;
+    mpr__backoff_reset(&b);
+    while (!atomic_load(&shm.stop)) {
+        int found = 0;
+        MPI_Message m;
+        MPI_Status st;
+        MPR_ASSERT(MPI_Improbe(MPI_ANY_SOURCE, MPR__TAG_SHM_REQ, shm.comm_shm, &found, &m, &st) ==
+                   MPI_SUCCESS);
+        if (found) {
+            serve_one(&m, &st);
+            mpr__backoff_reset(&b);
+        } else {
+            mpr__backoff_pause(&b, -1);
+        }
+    }
+    return NULL;
+}
+
+/* --------------------------------------------------------- init and fini */
+
+static uint64_t heap_size_setting(void)
+{
+    const char *s = getenv("MPR_HEAP_SIZE");
+    if (!s || !*s)
+        return DEFAULT_HEAP;
+    char *end = NULL;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end == 'k' || *end == 'K')
+        v <<= 10;
+    else if (*end == 'm' || *end == 'M')
+        v <<= 20;
+    else if (*end == 'g' || *end == 'G')
+        v <<= 30;
+    if (v < 2 * HEADER || v > ((uint64_t)1 << 40)) {
+        MPR_WARN("MPR_HEAP_SIZE=%s is out of range [128, 1T]; using %d bytes", s, DEFAULT_HEAP);
+        return DEFAULT_HEAP;
+    }
+    return (v + 7) & ~7ull;
+}
+
+static int split_nodes(void)
+{
+    const char *s = getenv("MPR_NODE_SPLIT");
+    if (s && strcmp(s, "rank") == 0)
+        MPR_MPI_CALL(MPI_Comm_split(shm.comm_shm, mpr__rt.rank, 0, &shm.node));
+    else
+        MPR_MPI_CALL(MPI_Comm_split_type(shm.comm_shm, MPI_COMM_TYPE_SHARED, mpr__rt.rank,
+                                         MPI_INFO_NULL, &shm.node));
+    MPR_MPI_CALL(MPI_Comm_set_errhandler(shm.node, MPI_ERRORS_RETURN));
+    return MPR_OK;
+}
+
+/* The leader holds the whole heap; everyone maps it and opens the epoch. */
+static int open_window(int node_rank)
+{
+    void *mine = NULL;
+    MPI_Aint bytes = node_rank == 0 ? (MPI_Aint)shm.heap_size : 0;
+    MPR_MPI_CALL(MPI_Win_allocate_shared(bytes, 1, MPI_INFO_NULL, shm.node, &mine, &shm.win));
+    MPR_MPI_CALL(MPI_Win_set_errhandler(shm.win, MPI_ERRORS_RETURN));
+    MPI_Aint size = 0;
+    int unit = 0;
+    MPR_MPI_CALL(MPI_Win_shared_query(shm.win, 0, &size, &unit, &shm.mem));
+    MPR_MPI_CALL(MPI_Win_lock_all(MPI_MODE_NOCHECK, shm.win));
+    if (node_rank == 0) {
+        int64_t used = HEADER;
+        MPR_MPI_CALL(
+            MPI_Accumulate(&used, 1, MPI_INT64_T, 0, 0, 1, MPI_INT64_T, MPI_REPLACE, shm.win));
+        MPR_MPI_CALL(MPI_Win_flush(0, shm.win));
+    }
+    return MPR_OK;
+}
+
+int mpr__shared_init(void)
+{
+    shm.heap_size = heap_size_setting();
+    MPR_MPI_CALL(MPI_Comm_dup(MPI_COMM_WORLD, &shm.comm_shm));
+    MPR_MPI_CALL(MPI_Comm_set_errhandler(shm.comm_shm, MPI_ERRORS_RETURN));
+    MPR_CHECK(split_nodes());
+    int node_rank = 0, node_size = 0;
+    MPR_MPI_CALL(MPI_Comm_rank(shm.node, &node_rank));
+    MPR_MPI_CALL(MPI_Comm_size(shm.node, &node_size));
+    MPR_CHECK(open_window(node_rank));
+    shm.leader = mpr__rt.rank;
+    MPR_MPI_CALL(MPI_Bcast(&shm.leader, 1, MPI_INT, 0, shm.node));
+    MPR_MPI_CALL(MPI_Barrier(shm.node));
+    atomic_store(&shm.stop, false);
+    shm.serving = node_rank == 0 && node_size < mpr__rt.size;
+    if (shm.serving && pthread_create(&shm.server, NULL, server_main, NULL) != 0)
+        return mpr__fail(MPR_ENOMEM, "rank %d could not start its shared-memory server thread",
+                         mpr__rt.rank);
+    shm.up = true;
+    return MPR_OK;
+}
+
+/* Waits for every rank without spinning: once all are here, no client has
+ * a request in flight and the servers may stop. */
+static int quiet_barrier(void)
+{
+    MPI_Request req;
+    MPR_MPI_CALL(MPI_Ibarrier(shm.comm_shm, &req));
+    mpr__backoff b;
+    mpr__backoff_reset(&b);
+    for (;;) {
+        int done = 0;
+        MPR_MPI_CALL(MPI_Test(&req, &done, MPI_STATUS_IGNORE));
+        if (done)
+            return MPR_OK;
+        mpr__backoff_pause(&b, -1);
+    }
+}
+
+int mpr__shared_fini(void)
+{
+    if (!shm.up)
+        return MPR_OK;
+    shm.up = false;
+    MPR_CHECK(quiet_barrier());
+    if (shm.serving) {
+        atomic_store(&shm.stop, true);
+        pthread_join(shm.server, NULL);
+        shm.serving = false;
+    }
+    MPR_MPI_CALL(MPI_Win_unlock_all(shm.win));
+    MPR_MPI_CALL(MPI_Win_free(&shm.win));
+    MPR_MPI_CALL(MPI_Comm_free(&shm.node));
+    MPR_MPI_CALL(MPI_Comm_free(&shm.comm_shm));
+    return MPR_OK;
+}
+
+/* ------------------------------------------------------------ allocation */
+
+int mpr__shm_alloc(size_t bytes, int32_t *home, uint64_t *offset)
+{
+    MPR_CHECK(mpr__require_init());
+    uint64_t need = ((uint64_t)bytes + 7) & ~7ull;
+    int64_t used = mpr__shm_i64(shm.leader, MPR__SHM_READ, 0, 0);
+    for (;;) {
+        if (need < bytes || (uint64_t)used + need > shm.heap_size)
+            return mpr__fail(MPR_ENOMEM,
+                             "the shared heap of rank %d's node (%s) is full: %llu of %llu bytes "
+                             "in use, %zu more needed; raise MPR_HEAP_SIZE (now %llu)",
+                             shm.leader, mpr__rt.host, (unsigned long long)used,
+                             (unsigned long long)shm.heap_size, bytes,
+                             (unsigned long long)shm.heap_size);
+        int64_t seen = mpr__shm_cas64(shm.leader, 0, used, used + (int64_t)need);
+        if (seen == used)
+            break;
+        used = seen;
+    }
+    *home = shm.leader;
+    *offset = (uint64_t)used;
+    return MPR_OK;
+}
+
+/* ---------------------------------------------------------- Value, Array */
+
+enum { FLAG_LOCK = 0x100 };
+
+static char code_of(uint32_t type) { return (char)(type & 0xff); }
+
+/* An element and, for lock=1, its RLock right after (Python's default
+ * lock for a synchronized Value or Array is an RLock). */
+static int carve(char typecode, size_t n, int lock, int32_t *home, uint64_t *off, uint64_t *lk)
+{
+    MPR_CHECK(check_type(typecode));
+    size_t es = mpr_typecode_size(typecode);
+    if (n == 0 || n > (size_t)INT32_MAX)
+        return mpr__fail(MPR_EINVAL, "an Array needs 1 to %d elements, not %zu", INT32_MAX, n);
+    size_t data = (es * n + 7) & ~(size_t)7;
+    MPR_CHECK(mpr__shm_alloc(data + (lock ? MPR__RLOCK_BYTES : 0), home, off));
+    *lk = lock ? *off + data : 0;
+    return MPR_OK;
+}
+
+static int check_elems(const char *what, int32_t home, uint32_t type, uint64_t len, size_t start,
+                       size_t n)
+{
+    if (home < 0 || home >= mpr__rt.size || mpr_typecode_size(code_of(type)) == 0)
+        return mpr__fail(MPR_EINVAL, "%s: not a Value/Array handle (home %d, type 0x%x)", what,
+                         home, type);
+    if (start > len || n > len - start || n == 0)
+        return mpr__fail(MPR_EINVAL, "%s: elements [%zu, %zu) are outside [0, %llu)", what, start,
+                         start + n, (unsigned long long)len);
+    return MPR_OK;
+}
+
+static uint64_t elem_off(uint64_t base, uint32_t type, size_t index)
+{
+    return base + (uint64_t)index * mpr_typecode_size(code_of(type));
+}
+
+static int lock_of(int32_t home, uint32_t type, uint64_t lk, mpr_lock *out)
+{
+    if (!(type & FLAG_LOCK))
+        return mpr__fail(MPR_ESTATE, "a raw Value/Array (lock=0) has no lock: create it with "
+                                     "lock=1 or use a separate mpr_lock");
+    *out = mpr__rlock_at(home, lk);
+    return MPR_OK;
+}
+
+int mpr_value_new(mpr_value *v, char typecode, const void *init, int lock)
+{
+    if (!v)
+        return mpr__fail(MPR_EINVAL, "mpr_value_new: v is NULL");
+    mpr_value nv = {.type = (uint32_t)(unsigned char)typecode | (lock ? FLAG_LOCK : 0)};
+    MPR_CHECK(carve(typecode, 1, lock, &nv.home, &nv.offset, &nv.lock));
+    if (init)
+        MPR_CHECK(mpr__shm_op(nv.home, MPR__SHM_WRITE, typecode, nv.offset, 1, init, NULL, NULL));
+    *v = nv;
+    return MPR_OK;
+}
+
+int mpr_value_load(mpr_value v, void *out)
+{
+    MPR_CHECK(check_elems("mpr_value_load", v.home, v.type, 1, 0, 1));
+    return mpr__shm_op(v.home, MPR__SHM_READ, code_of(v.type), v.offset, 1, NULL, NULL, out);
+}
+
+int mpr_value_store(mpr_value v, const void *in)
+{
+    MPR_CHECK(check_elems("mpr_value_store", v.home, v.type, 1, 0, 1));
+    return mpr__shm_op(v.home, MPR__SHM_WRITE, code_of(v.type), v.offset, 1, in, NULL, NULL);
+}
+
+int mpr_value_fetch_add(mpr_value v, const void *delta, void *old)
+{
+    return mpr_array_fetch_add((mpr_array){v.home, v.type, v.offset, 1, v.lock}, 0, delta, old);
+}
+
+int mpr_value_compare_and_swap(mpr_value v, const void *expected, const void *desired, void *old)
+{
+    return mpr_array_compare_and_swap((mpr_array){v.home, v.type, v.offset, 1, v.lock}, 0, expected,
+                                      desired, old);
+}
+
+int mpr_value_get_lock(mpr_value v, mpr_lock *lock)
+{
+    return lock_of(v.home, v.type, v.lock, lock);
+}
+
+char mpr_value_typecode(mpr_value v) { return code_of(v.type); }
+
+int mpr_array_new(mpr_array *a, char typecode, size_t length, const void *init, int lock)
+{
+    if (!a)
+        return mpr__fail(MPR_EINVAL, "mpr_array_new: a is NULL");
+    mpr_array na = {.type = (uint32_t)(unsigned char)typecode | (lock ? FLAG_LOCK : 0),
+                    .length = length};
+    MPR_CHECK(carve(typecode, length, lock, &na.home, &na.offset, &na.lock));
+    if (init)
+        MPR_CHECK(mpr__shm_op(na.home, MPR__SHM_WRITE, typecode, na.offset, (uint32_t)length, init,
+                              NULL, NULL));
+    *a = na;
+    return MPR_OK;
+}
+
+int mpr_array_read(mpr_array a, size_t start, size_t n, void *out)
+{
+    MPR_CHECK(check_elems("mpr_array_read", a.home, a.type, a.length, start, n));
+    return mpr__shm_op(a.home, MPR__SHM_READ, code_of(a.type), elem_off(a.offset, a.type, start),
+                       (uint32_t)n, NULL, NULL, out);
+}
+
+int mpr_array_write(mpr_array a, size_t start, size_t n, const void *in)
+{
+    MPR_CHECK(check_elems("mpr_array_write", a.home, a.type, a.length, start, n));
+    return mpr__shm_op(a.home, MPR__SHM_WRITE, code_of(a.type), elem_off(a.offset, a.type, start),
+                       (uint32_t)n, in, NULL, NULL);
+}
+
+int mpr_array_fetch_add(mpr_array a, size_t index, const void *delta, void *old)
+{
+    MPR_CHECK(check_elems("fetch_add", a.home, a.type, a.length, index, 1));
+    char tmp[8];
+    return mpr__shm_op(a.home, MPR__SHM_ADD, code_of(a.type), elem_off(a.offset, a.type, index), 1,
+                       delta, NULL, old ? old : tmp);
+}
+
+int mpr_array_compare_and_swap(mpr_array a, size_t index, const void *expected, const void *desired,
+                               void *old)
+{
+    MPR_CHECK(check_elems("compare_and_swap", a.home, a.type, a.length, index, 1));
+    char seen[8];
+    size_t es = mpr_typecode_size(code_of(a.type));
+    MPR_CHECK(mpr__shm_op(a.home, MPR__SHM_CAS, code_of(a.type), elem_off(a.offset, a.type, index),
+                          1, desired, expected, seen));
+    if (old)
+        memcpy(old, seen, es);
+    return memcmp(seen, expected, es) == 0;
+}
+
+int mpr_array_get_lock(mpr_array a, mpr_lock *lock)
+{
+    return lock_of(a.home, a.type, a.lock, lock);
+}
+
+size_t mpr_array_len(mpr_array a) { return (size_t)a.length; }
+
+char mpr_array_typecode(mpr_array a) { return code_of(a.type); }
+
+void *mpr_array_ptr(mpr_array a)
+{
+    if (!shm.up || a.home != shm.leader || mpr_typecode_size(code_of(a.type)) == 0)
+        return NULL;
+    return shm.mem + a.offset;
+}
+
+int mpr__shm_poll(int (*try_once)(const void *ctx), const void *ctx, double timeout)
+{
+    double deadline = mpr__deadline(timeout);
+    mpr__backoff b;
+    mpr__backoff_reset(&b);
+    for (;;) {
+        if (try_once(ctx))
+            return MPR_OK;
+        double left = mpr__remaining(deadline);
+        if (left == 0)
+            return MPR_ETIMEDOUT;
+        mpr__backoff_pause(&b, left);
+    }
+}

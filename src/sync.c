@@ -1,0 +1,307 @@
+/*
+ * sync.c — Event, Condition and Barrier on the shared heap.
+ *
+ * WHAT
+ *   The rest of Python's multiprocessing synchronization objects, for ranks
+ *   on any node, built like lock.c: int64 words in a node heap (shared.c)
+ *   changed only by MPI atomics, and waits that poll with wait.c's backoff.
+ *
+ * DESIGN
+ *   Event: word 0 is the flag. wait polls it.
+ *
+ *   Condition: word 0 is a ticket counter, then one slot per world rank
+ *   (a rank waits on at most one condition at a time: one mpr thread per
+ *   rank). A waiter takes ticket t, writes its slot = t<<2 | WAITING,
+ *   releases the lock completely and polls its slot. notify(n) reads all
+ *   slots at once and flips the n oldest WAITING slots to t<<2 | NOTIFIED
+ *   with compare-and-swap, oldest ticket first (Python wakes in FIFO
+ *   order). A waiter that times out takes its slot back with a CAS
+ *   WAITING -> 0: if that fails, a notify got there first and the wait
+ *   counts as notified, so a notification is never lost on a waiter that
+ *   left. Waiters then reacquire the lock (RLock with its old count).
+ *
+ *   Barrier: word 0 is the state, generation << 32 | flags | count, word 1
+ *   the parties. Arrival is one fetch_add(+1) whose old value gives the
+ *   generation and the arrival index; the arrival that completes a round
+ *   adds (1 << 32) - parties, which starts the next generation and keeps
+ *   any early arrivals of that next round (an arrival that sees count >=
+ *   parties belongs to generation + count / parties). Waiters poll until
+ *   the generation moves past theirs. A waiter that times out sets BROKEN
+ *   (fetch_or), as abort does; waiters that see BROKEN or RESETTING leave
+ *   with MPR_EBROKEN and take their count back. reset sets RESETTING; the
+ *   last waiter to leave (or reset itself, if none waits) clears the flags
+ *   and starts a new generation, as Python's reset does.
+ *
+ * INVARIANTS
+ *   A Condition slot is 0 unless its rank is inside mpr_condition_wait.
+ *   Barrier count < 2^30; BROKEN and RESETTING are cleared only together
+ *   with a generation change by reset.
+ */
+#include "mpr-internal.h"
+
+#include <stdlib.h>
+
+/* ------------------------------------------------------------------ Event */
+
+int mpr_event_new(mpr_event *e) { return mpr__sync_make(e, MPR__KIND_EVENT, 8); }
+
+static int event_put(mpr_event e, int64_t flag, const char *what)
+{
+    MPR_CHECK(mpr__sync_check(what, e, MPR__KIND_EVENT, 0));
+    mpr__shm_i64(e.home, MPR__SHM_WRITE, e.offset, flag);
+    return MPR_OK;
+}
+
+int mpr_event_set(mpr_event e) { return event_put(e, 1, "mpr_event_set"); }
+
+int mpr_event_clear(mpr_event e) { return event_put(e, 0, "mpr_event_clear"); }
+
+static int event_flag(const void *ctx)
+{
+    const mpr_event *e = ctx;
+    return mpr__shm_i64(e->home, MPR__SHM_READ, e->offset, 0) != 0;
+}
+
+int mpr_event_is_set(mpr_event e)
+{
+    MPR_CHECK(mpr__sync_check("mpr_event_is_set", e, MPR__KIND_EVENT, 0));
+    return event_flag(&e);
+}
+
+int mpr_event_wait(mpr_event e, double timeout)
+{
+    MPR_CHECK(mpr__sync_check("mpr_event_wait", e, MPR__KIND_EVENT, 0));
+    return mpr__shm_poll(event_flag, &e, timeout) == MPR_OK;
+}
+
+/* -------------------------------------------------------------- Condition */
+
+enum { WAITING = 1, NOTIFIED = 2, STATE_MASK = 3 };
+
+static uint64_t slot_of(mpr_condition c, int rank) { return c.offset + 8 + 8 * (uint64_t)rank; }
+
+static mpr_lock cond_as_lock(mpr_condition c) { return (mpr_lock){c.home, c.kind, c.offset}; }
+
+static int cond_check(const char *what, mpr_condition c)
+{
+    MPR_CHECK(mpr__sync_check(what, cond_as_lock(c), MPR__KIND_COND, 0));
+    MPR_CHECK(mpr__sync_check(what, c.lock, MPR__KIND_LOCK, MPR__KIND_RLOCK));
+    int mine = mpr_lock_is_mine(c.lock);
+    MPR_CHECK(mine);
+    if (!mine)
+        return mpr__fail(MPR_ESTATE, "%s: this rank (%d) does not hold the Condition's lock", what,
+                         mpr__rt.rank);
+    return MPR_OK;
+}
+
+int mpr_condition_new(mpr_condition *c, const mpr_lock *lock)
+{
+    if (!c)
+        return mpr__fail(MPR_EINVAL, "mpr_condition_new: c is NULL");
+    mpr_lock l;
+    if (lock)
+        MPR_CHECK(mpr__sync_check("mpr_condition_new", *lock, MPR__KIND_LOCK, MPR__KIND_RLOCK));
+    else
+        MPR_CHECK(mpr_rlock_new(&l));
+    mpr_lock self;
+    MPR_CHECK(mpr__sync_make(&self, MPR__KIND_COND, 8 + 8 * (size_t)mpr__rt.size));
+    *c = (mpr_condition){self.home, self.kind, self.offset, lock ? *lock : l};
+    return MPR_OK;
+}
+
+mpr_lock mpr_condition_lock(mpr_condition c) { return c.lock; }
+
+typedef struct {
+    int home;
+    uint64_t slot;
+} slot_ref;
+
+static int slot_notified(const void *ctx)
+{
+    const slot_ref *s = ctx;
+    return (mpr__shm_i64(s->home, MPR__SHM_READ, s->slot, 0) & STATE_MASK) == NOTIFIED;
+}
+
+int mpr_condition_wait(mpr_condition c, double timeout)
+{
+    MPR_CHECK(cond_check("mpr_condition_wait", c));
+    int64_t t = mpr__shm_i64(c.home, MPR__SHM_ADD, c.offset, 1) + 1;
+    slot_ref s = {c.home, slot_of(c, mpr__rt.rank)};
+    mpr__shm_i64(c.home, MPR__SHM_WRITE, s.slot, t << 2 | WAITING);
+    int64_t count = mpr__lock_release_all(c.lock);
+    int notified = mpr__shm_poll(slot_notified, &s, timeout) == MPR_OK;
+    if (!notified)
+        notified = mpr__shm_cas64(c.home, s.slot, t << 2 | WAITING, 0) != (t << 2 | WAITING);
+    if (notified)
+        mpr__shm_i64(c.home, MPR__SHM_WRITE, s.slot, 0);
+    mpr__lock_restore(c.lock, count);
+    return notified;
+}
+
+int mpr_condition_wait_for(mpr_condition c, int (*pred)(void *ctx), void *ctx, double timeout)
+{
+    if (!pred)
+        return mpr__fail(MPR_EINVAL, "mpr_condition_wait_for: pred is NULL");
+    double deadline = mpr__deadline(timeout);
+    int result = pred(ctx);
+    while (!result) {
+        double left = mpr__remaining(deadline);
+        if (left == 0)
+            break;
+        MPR_CHECK(mpr_condition_wait(c, left));
+        result = pred(ctx);
+    }
+    return result;
+}
+
+/* Flips the oldest waiting slot not yet looked at; 1 if one was woken. */
+static int wake_oldest(mpr_condition c, int64_t *slots, int n)
+{
+    for (;;) {
+        int best = -1;
+        for (int r = 0; r < n; r++)
+            if ((slots[r] & STATE_MASK) == WAITING && (best < 0 || slots[r] < slots[best]))
+                best = r;
+        if (best < 0)
+            return 0;
+        int64_t want = slots[best];
+        slots[best] = 0;
+        int64_t seen = mpr__shm_cas64(c.home, slot_of(c, best), want,
+                                      (want & ~(int64_t)STATE_MASK) | NOTIFIED);
+        if (seen == want)
+            return 1;
+    }
+}
+
+int mpr_condition_notify(mpr_condition c, int n)
+{
+    MPR_CHECK(cond_check("mpr_condition_notify", c));
+    int size = mpr__rt.size;
+    int64_t *slots = malloc(sizeof *slots * (size_t)size);
+    if (!slots)
+        return mpr__fail(MPR_ENOMEM, "no memory to read %d condition slots", size);
+    int rc =
+        mpr__shm_op(c.home, MPR__SHM_READ, 'q', slot_of(c, 0), (uint32_t)size, NULL, NULL, slots);
+    int woken = 0;
+    while (rc == MPR_OK && woken < n && wake_oldest(c, slots, size))
+        woken++;
+    free(slots);
+    return rc == MPR_OK ? woken : rc;
+}
+
+int mpr_condition_notify_all(mpr_condition c) { return mpr_condition_notify(c, mpr__rt.size); }
+
+/* ---------------------------------------------------------------- Barrier */
+
+#define COUNT_MASK ((int64_t)0x3fffffff)
+#define BROKEN     ((int64_t)1 << 30)
+#define RESETTING  ((int64_t)1 << 31)
+#define GEN_ONE    ((int64_t)1 << 32)
+enum { PARTIES = 8 };
+
+static int64_t gen_of(int64_t state) { return (int64_t)((uint64_t)state >> 32); }
+
+int mpr_barrier_new(mpr_barrier *b, int parties)
+{
+    if (parties < 1 || parties > (int)COUNT_MASK / 2)
+        return mpr__fail(MPR_EINVAL, "a Barrier needs 1 or more parties, not %d", parties);
+    MPR_CHECK(mpr__sync_make(b, MPR__KIND_BARRIER, 16));
+    mpr__shm_i64(b->home, MPR__SHM_WRITE, b->offset + PARTIES, parties);
+    return MPR_OK;
+}
+
+/* A reset in progress ends when no waiter is left: clear the flags and
+ * start a fresh generation. */
+static void finish_reset(mpr_barrier b)
+{
+    int64_t s = mpr__shm_i64(b.home, MPR__SHM_READ, b.offset, 0);
+    while ((s & RESETTING) && (s & COUNT_MASK) == 0) {
+        int64_t seen = mpr__shm_cas64(b.home, b.offset, s, (gen_of(s) + 1) * GEN_ONE);
+        if (seen == s)
+            return;
+        s = seen;
+    }
+}
+
+/* A waiter leaves a broken or resetting barrier. */
+static int leave_broken(mpr_barrier b, const char *why)
+{
+    mpr__shm_i64(b.home, MPR__SHM_ADD, b.offset, -1);
+    finish_reset(b);
+    return mpr__fail(MPR_EBROKEN, "barrier is broken (%s)", why);
+}
+
+typedef struct {
+    mpr_barrier b;
+    int64_t gen;
+    int64_t state; /* out: last state seen */
+} barrier_wait_ctx;
+
+static int round_over(const void *ctx)
+{
+    barrier_wait_ctx *w = (barrier_wait_ctx *)ctx;
+    w->state = mpr__shm_i64(w->b.home, MPR__SHM_READ, w->b.offset, 0);
+    return (int32_t)(gen_of(w->state) - w->gen) > 0 || (w->state & (BROKEN | RESETTING));
+}
+
+int mpr_barrier_wait(mpr_barrier b, double timeout)
+{
+    MPR_CHECK(mpr__sync_check("mpr_barrier_wait", b, MPR__KIND_BARRIER, 0));
+    int64_t parties = mpr__shm_i64(b.home, MPR__SHM_READ, b.offset + PARTIES, 0);
+    int64_t v = mpr__shm_i64(b.home, MPR__SHM_ADD, b.offset, 1);
+    if (v & (BROKEN | RESETTING))
+        return leave_broken(b, "broken before this rank arrived");
+    int64_t count = v & COUNT_MASK;
+    int64_t gen = (int64_t)(uint32_t)(gen_of(v) + count / parties);
+    int index = (int)(count % parties);
+    if (index == parties - 1) {
+        mpr__shm_i64(b.home, MPR__SHM_ADD, b.offset, GEN_ONE - parties);
+        return index;
+    }
+    barrier_wait_ctx w = {b, gen, 0};
+    int rc = mpr__shm_poll(round_over, &w, timeout);
+    if (rc == MPR_OK && (int32_t)(gen_of(w.state) - gen) > 0)
+        return index;
+    if (rc == MPR_ETIMEDOUT) {
+        mpr__shm_i64(b.home, MPR__SHM_OR, b.offset, BROKEN);
+        return leave_broken(b, "a waiter timed out");
+    }
+    return leave_broken(b, "aborted or reset while waiting");
+}
+
+int mpr_barrier_abort(mpr_barrier b)
+{
+    MPR_CHECK(mpr__sync_check("mpr_barrier_abort", b, MPR__KIND_BARRIER, 0));
+    mpr__shm_i64(b.home, MPR__SHM_OR, b.offset, BROKEN);
+    return MPR_OK;
+}
+
+int mpr_barrier_reset(mpr_barrier b)
+{
+    MPR_CHECK(mpr__sync_check("mpr_barrier_reset", b, MPR__KIND_BARRIER, 0));
+    mpr__shm_i64(b.home, MPR__SHM_OR, b.offset, RESETTING);
+    finish_reset(b);
+    return MPR_OK;
+}
+
+int mpr_barrier_parties(mpr_barrier b)
+{
+    MPR_CHECK(mpr__sync_check("mpr_barrier_parties", b, MPR__KIND_BARRIER, 0));
+    return (int)mpr__shm_i64(b.home, MPR__SHM_READ, b.offset + PARTIES, 0);
+}
+
+int mpr_barrier_n_waiting(mpr_barrier b)
+{
+    int parties = mpr_barrier_parties(b);
+    MPR_CHECK(parties);
+    int64_t s = mpr__shm_i64(b.home, MPR__SHM_READ, b.offset, 0);
+    if (s & (BROKEN | RESETTING))
+        return (int)(s & COUNT_MASK);
+    return (int)((s & COUNT_MASK) % parties);
+}
+
+int mpr_barrier_broken(mpr_barrier b)
+{
+    MPR_CHECK(mpr__sync_check("mpr_barrier_broken", b, MPR__KIND_BARRIER, 0));
+    return (mpr__shm_i64(b.home, MPR__SHM_READ, b.offset, 0) & (BROKEN | RESETTING)) != 0;
+}

@@ -1,0 +1,42 @@
+# Shared state tests (issue 3). Every case runs in both modes: one node
+# (the shared-memory path), and MPR_NODE_SPLIT=rank, where every rank is its
+# own "node" and other ranks' objects are reached through the heap server
+# (the cross-node path). The second registration gets a ".split" suffix.
+
+# mpr_add_shared_test(<module> <case> RANKS ... [TIMEOUT s] [ENV ...])
+function(mpr_add_shared_test module case)
+  cmake_parse_arguments(S "" "TIMEOUT" "RANKS;ENV" ${ARGN})
+  if(NOT S_TIMEOUT)
+    set(S_TIMEOUT 60)
+  endif()
+  mpr_add_mpi_test(${module} ${case} RANKS ${S_RANKS} TIMEOUT ${S_TIMEOUT}
+    LABELS shared ENV ${S_ENV})
+  # Same test program, registered under <module>.<case>.split.npN.
+  foreach(n IN LISTS S_RANKS)
+    set(name ${module}.${case}.split.np${n})
+    mpr_mpi_command(launch ${n})
+    add_test(NAME ${name} COMMAND ${launch} $<TARGET_FILE:test_${module}> ${case})
+    set(procs ${n})
+    if(procs GREATER 2)
+      set(procs 2)
+    endif()
+    set_tests_properties(${name} PROPERTIES
+      PROCESSORS ${procs} TIMEOUT ${S_TIMEOUT} SKIP_RETURN_CODE 77
+      LABELS "${module};mpi;np${n};shared;split"
+      ENVIRONMENT "${MPR_TEST_ENV};MPR_NODE_SPLIT=rank;${S_ENV}")
+  endforeach()
+endfunction()
+
+foreach(case typecodes array_ptr errors)
+  mpr_add_shared_test(shared ${case} RANKS 1 2 4)
+endforeach()
+mpr_add_shared_test(shared heap_full RANKS 1 2 ENV MPR_HEAP_SIZE=1M)
+foreach(case fetch_add_exact get_lock_exact)
+  mpr_add_shared_test(shared ${case} RANKS 2 4 8 TIMEOUT 120)
+endforeach()
+
+foreach(case lock_basic rlock semaphore event condition barrier barrier_broken)
+  mpr_add_shared_test(lock ${case} RANKS 1 2 4 8)
+endforeach()
+mpr_add_shared_test(lock locked_counter RANKS 2 4 8 TIMEOUT 120)
+mpr_add_shared_test(lock holder_not_starved RANKS 8)
