@@ -45,6 +45,27 @@ int app_raise(const char *what, int rc)
 
 /* --------------------------------------------------------------- options */
 
+static void print_option_help(const app_opt *o, const char *left)
+{
+    printf("  %-22s %s", left, o->help);
+    switch (o->type) {
+    case APP_OPT_INT:
+        printf(" (default %d)\n", *(int *)o->value);
+        break;
+    case APP_OPT_U64:
+        printf(" (default %llu)\n", (unsigned long long)*(uint64_t *)o->value);
+        break;
+    case APP_OPT_STR:
+        if (*(const char **)o->value)
+            printf(" (default %s)\n", *(const char **)o->value);
+        else
+            printf(" (default none)\n");
+        break;
+    default:
+        printf(" (default %.15g)\n", *(double *)o->value);
+    }
+}
+
 static void print_help(const app_cli *cli)
 {
     printf("usage: %s [options]%s\n\n%s\n", program, cli->cmds ? " DEMO" : "", cli->summary);
@@ -58,10 +79,7 @@ static void print_help(const app_cli *cli)
         const app_opt *o = &cli->opts[i];
         char left[64];
         snprintf(left, sizeof left, "%s %s", o->name, o->metavar);
-        if (o->type == APP_OPT_INT)
-            printf("  %-22s %s (default %d)\n", left, o->help, *(int *)o->value);
-        else
-            printf("  %-22s %s (default %.15g)\n", left, o->help, *(double *)o->value);
+        print_option_help(o, left);
     }
     printf("\nRun it under mpirun: rank 0 is the parent, every other rank a worker.\n");
 }
@@ -74,10 +92,87 @@ static int usage_error(const char *fmt, const char *what)
     return APP_EXIT_USAGE;
 }
 
+int app_parse_u64(const char *what, const char *text, uint64_t *out)
+{
+    const char *p = text;
+    while (*p == ' ')
+        p++;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(p, &end, 10);
+    if (*p == '-' || *p == '+' || end == p) {
+        fprintf(stderr, "%s: %s: '%s' is not a whole number >= 0 (see --help)\n", program, what,
+                text);
+        return -1;
+    }
+    if (errno == ERANGE) {
+        fprintf(stderr, "%s: %s: '%s' overflows 64 bits (the largest is %llu) (see --help)\n",
+                program, what, text, (unsigned long long)UINT64_MAX);
+        return -1;
+    }
+    if (*end != '\0') {
+        /* "1e8": exact as a double below 2**53. */
+        double d = strtod(p, &end);
+        if (*end != '\0' || !(d >= 0 && d < 9007199254740992.0) || d != floor(d)) {
+            fprintf(stderr, "%s: %s: '%s' is not a whole number in [0, 2**64) (see --help)\n",
+                    program, what, text);
+            return -1;
+        }
+        v = (unsigned long long)d;
+    }
+    *out = v;
+    return 0;
+}
+
+static int set_u64_option(const app_opt *o, const char *text)
+{
+    uint64_t v;
+    if (app_parse_u64(o->name, text, &v) != 0)
+        return APP_EXIT_USAGE;
+    if ((double)v < o->min || (double)v > o->max) {
+        fprintf(stderr, "%s: %s: %llu is not in [%.17g, %.17g] (see --help)\n", program, o->name,
+                (unsigned long long)v, o->min, o->max);
+        return APP_EXIT_USAGE;
+    }
+    *(uint64_t *)o->value = v;
+    return APP_RUN;
+}
+
+/* 1 if text is one of the choices of a metavar "{a,b,c}", or if the
+ * metavar lists none. */
+static int is_choice(const char *metavar, const char *text)
+{
+    if (metavar[0] != '{')
+        return 1;
+    size_t len = strlen(text);
+    for (const char *c = metavar + 1; *c;) {
+        size_t n = strcspn(c, ",}");
+        if (n == len && strncmp(c, text, len) == 0)
+            return 1;
+        c += n + (c[n] != '\0');
+    }
+    return 0;
+}
+
+static int set_str_option(const app_opt *o, const char *text)
+{
+    if (!is_choice(o->metavar, text)) {
+        fprintf(stderr, "%s: %s: '%s' is not one of %s (see --help)\n", program, o->name, text,
+                o->metavar);
+        return APP_EXIT_USAGE;
+    }
+    *(const char **)o->value = text;
+    return APP_RUN;
+}
+
 /* Parses text into the option's value, checking the whole text is a number
  * within the option's range. */
 static int set_option(const app_opt *o, const char *text)
 {
+    if (o->type == APP_OPT_U64)
+        return set_u64_option(o, text);
+    if (o->type == APP_OPT_STR)
+        return set_str_option(o, text);
     char *end;
     errno = 0;
     double v = strtod(text, &end);
@@ -278,6 +373,14 @@ void app_print_i64_list(const int64_t *v, size_t n)
     for (size_t i = 0; i < n; i++)
         printf("%s%lld", i ? ", " : "", (long long)v[i]);
     puts("]");
+}
+
+void app_print_u64_list(const uint64_t *v, size_t n, const char *end)
+{
+    putchar('[');
+    for (size_t i = 0; i < n; i++)
+        printf("%s%llu", i ? ", " : "", (unsigned long long)v[i]);
+    printf("]%s", end);
 }
 
 void app_print_float_list(const double *v, size_t n)

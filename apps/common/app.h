@@ -26,15 +26,19 @@
 /* Elements of an array. */
 #define APP_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-typedef enum { APP_OPT_DOUBLE, APP_OPT_INT } app_opt_type;
+/* APP_OPT_U64 reads any uint64_t ("100000000", or "1e8" below 2**53) and
+ * rejects a sign or 64-bit overflow; APP_OPT_STR keeps the text (a
+ * borrowed argv string). A metavar "{a,b,c}" lists an option's choices, as
+ * argparse shows them, and app_parse accepts only those. */
+typedef enum { APP_OPT_DOUBLE, APP_OPT_INT, APP_OPT_U64, APP_OPT_STR } app_opt_type;
 
 typedef struct {
     const char *name;    /* "--sleep" */
     const char *metavar; /* "SECONDS" */
     const char *help;
     app_opt_type type;
-    void *value; /* double * or int *, holding the default on entry */
-    double min, max;
+    void *value; /* double *, int *, uint64_t * or const char **: the default on entry */
+    double min, max; /* DOUBLE, INT and U64 */
 } app_opt;
 
 typedef struct {
@@ -64,6 +68,10 @@ int app_exit(int status);
  * APP_EXIT_OK after printing --help, APP_EXIT_USAGE after a message on
  * stderr. Also records the program name for app_error. */
 int app_parse(app_cli *cli, int argc, char **argv);
+
+/* Reads text as a uint64_t as APP_OPT_U64 does. Returns 0, or -1 after
+ * "<program>: <what>: '<text>' ..." on stderr saying what is wrong. */
+int app_parse_u64(const char *what, const char *text, uint64_t *out);
 
 /* "<program>: <message>" on stderr. */
 void app_error(const char *fmt, ...) MPR_PRINTF(1, 2);
@@ -105,6 +113,9 @@ int app_unpack(void *dst, size_t size, const void *arg, size_t len);
 void app_format_float(char *buf, size_t cap, double x);
 /* print([1, 4, 9]) and friends, with a newline. */
 void app_print_i64_list(const int64_t *v, size_t n);
+/* print(list_of_uint64, end=end): full 64-bit range, then end (no newline
+ * unless end has one), to print several lists on one line. */
+void app_print_u64_list(const uint64_t *v, size_t n, const char *end);
 void app_print_float_list(const double *v, size_t n);
 void app_print_str_list(const char *const *v, size_t n);
 
