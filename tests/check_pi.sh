@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# check_pi.sh PI_BINARY NRANKS MPIEXEC...
+# check_pi.sh PI_BINARY NRANKS VARIANT MPIEXEC...
 # The pi app's count inside the circle depends on --seed and --tasks only:
-# the parallel run on NRANKS ranks must print the same count as the serial
+# the run of VARIANT on NRANKS ranks must print the same count as the serial
 # run (--workers 0), run every task once with the right number of trials,
 # and estimate pi to within 0.01.
 set -u
-pi=$1 n=$2
-shift 2
+pi=$1 n=$2 variant=$3
+shift 3
 args=(--trials 2000000 --tasks 37 --seed 7)
 serial=$("$@" -n 1 "$pi" "${args[@]}" --workers 0 --verbose 0) || { echo "serial run failed"; exit 1; }
-parallel=$("$@" -n "$n" "$pi" "${args[@]}") || { echo "parallel run failed"; exit 1; }
+parallel=$("$@" -n "$n" "$pi" "${args[@]}" --variant "$variant") || { echo "parallel run failed"; exit 1; }
 echo "$parallel"
 s_line=$(grep '^inside circle:' <<<"$serial")
 p_line=$(grep '^inside circle:' <<<"$parallel")

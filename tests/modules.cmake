@@ -33,3 +33,4 @@ mpr_add_mpi_test(pipe between_children RANKS 3 8)
 
 mpr_add_mpi_test(rng known_answers RANKS 1)
 mpr_add_mpi_test(rng streams RANKS 1)
+mpr_add_mpi_test(rng fill_matches_single RANKS 1)

@@ -1,12 +1,23 @@
 # The main job, apps/pi: results independent of the rank count, and usage errors.
 
-foreach(n 2 4 8)
-  add_test(NAME app.pi.same_count.np${n}
-    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_pi.sh $<TARGET_FILE:pi> ${n}
-            ${MPIEXEC_EXECUTABLE} ${MPIEXEC_PREFLAGS} --oversubscribe)
-  set_tests_properties(app.pi.same_count.np${n} PROPERTIES PROCESSORS 2 TIMEOUT 120
-    LABELS "apps;pi;mpi;np${n}" ENVIRONMENT "${MPR_TEST_ENV}")
+foreach(variant pool processes joblib batched)
+  foreach(n 2 4 8)
+    add_test(NAME app.pi.same_count.${variant}.np${n}
+      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_pi.sh $<TARGET_FILE:pi> ${n} ${variant}
+              ${MPIEXEC_EXECUTABLE} ${MPIEXEC_PREFLAGS} --oversubscribe)
+    set_tests_properties(app.pi.same_count.${variant}.np${n} PROPERTIES PROCESSORS 2
+      TIMEOUT 120 LABELS "apps;pi;mpi;np${n}" ENVIRONMENT "${MPR_TEST_ENV}")
+  endforeach()
 endforeach()
+
+# The cache: a second identical run reads every task back and says so; the
+# count is the same; --output holds that count.
+add_test(NAME app.pi.cache_and_output
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_pi_cache.sh $<TARGET_FILE:pi>
+          ${CMAKE_CURRENT_BINARY_DIR}/pi-test ${MPIEXEC_EXECUTABLE} ${MPIEXEC_PREFLAGS}
+          --oversubscribe)
+set_tests_properties(app.pi.cache_and_output PROPERTIES PROCESSORS 2 TIMEOUT 120
+  LABELS "apps;pi;mpi;np3" ENVIRONMENT "${MPR_TEST_ENV}")
 
 # mpr_add_usage_test(<name> <status> <text> <nranks> <args...>)
 function(mpr_add_usage_test name status text n)
@@ -24,3 +35,4 @@ mpr_add_usage_test(zero_tasks 2 "--tasks" 1 --tasks 0)
 mpr_add_usage_test(more_tasks_than_trials 2 "more than --trials" 1 --trials 10 --tasks 20)
 mpr_add_usage_test(unknown_option 2 "--bogus" 1 --bogus)
 mpr_add_usage_test(too_many_workers 2 "mpirun -n 6" 2 --workers 5)
+mpr_add_usage_test(unknown_variant 2 "--variant" 1 --variant fastest)

@@ -40,3 +40,26 @@ foreach(case lock_basic rlock semaphore event condition barrier barrier_broken)
 endforeach()
 mpr_add_shared_test(lock locked_counter RANKS 2 4 8 TIMEOUT 120)
 mpr_add_shared_test(lock holder_not_starved RANKS 8)
+
+# Apps (apps/shared_demos.c), on one node and split by rank.
+foreach(split "" "MPR_NODE_SPLIT=rank")
+  if(split)
+    set(sfx .split)
+  else()
+    set(sfx "")
+  endif()
+  foreach(demo square_list array)
+    mpr_add_app_test(shared_demos 2 shared_${demo}.out exact
+      NAME app.shared_demos.${demo}${sfx}.np2 ARGS ${demo})
+  endforeach()
+  mpr_add_app_test(shared_demos 3 shared_bank_lock.out exact
+    NAME app.shared_demos.bank_lock${sfx}.np3 ARGS bank_lock)
+  # Without a lock the balance varies from run to run (seed 000's lesson).
+  mpr_add_app_regex_test(shared_demos 3 shared_bank_race.regex
+    NAME app.shared_demos.bank_race${sfx}.np3 ARGS bank_race)
+  if(split)
+    set_property(TEST app.shared_demos.square_list.split.np2 app.shared_demos.array.split.np2
+      app.shared_demos.bank_lock.split.np3 app.shared_demos.bank_race.split.np3
+      APPEND PROPERTY ENVIRONMENT ${split})
+  endif()
+endforeach()

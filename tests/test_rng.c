@@ -50,4 +50,28 @@ MPR_TEST(streams)
     return 0;
 }
 
-MPR_TEST_MAIN(MPR_TEST_ENTRY(known_answers), MPR_TEST_ENTRY(streams))
+MPR_TEST(fill_matches_single)
+{
+    /* Block filling gives the very numbers single draws give, whatever the
+     * starting offset within a block and the length. */
+    for (int skip = 0; skip < 3; skip++) {
+        for (size_t n = 0; n < 40; n += 7) {
+            mpr_rng a, b;
+            mpr_rng_init(&a, 99, 3);
+            mpr_rng_init(&b, 99, 3);
+            for (int i = 0; i < skip; i++) {
+                mpr_rng_u32(&a);
+                mpr_rng_u32(&b);
+            }
+            double block[40];
+            mpr_rng_fill_uniform(&a, block, n);
+            for (size_t i = 0; i < n; i++)
+                ASSERT_TRUE(block[i] == mpr_rng_uniform(&b));
+            ASSERT_EQ(mpr_rng_u64(&a), mpr_rng_u64(&b)); /* and both go on alike */
+        }
+    }
+    return 0;
+}
+
+MPR_TEST_MAIN(MPR_TEST_ENTRY(known_answers), MPR_TEST_ENTRY(streams),
+              MPR_TEST_ENTRY(fill_matches_single))

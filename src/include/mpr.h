@@ -66,6 +66,7 @@ MPR_EXTERN const char *mpr_version_string(void);
     XX(ETOOBIG, -16, "message too large")                                                          \
     XX(ENOTFOUND, -17, "no such object")                                                           \
     XX(EBROKEN, -18, "barrier is broken")                                                          \
+    XX(EBROKEN, -18, "barrier is broken")                                                          \
     XX(ERANGE, -24, "index out of range")                                                          \
     XX(ETASK, -30, "a task failed")
 
@@ -513,6 +514,190 @@ MPR_EXTERN int mpr_mvalue_fetch_add_i64(mpr_mvalue v, int64_t delta, int64_t *ol
  * not held or an RLock this rank does not hold. */
 MPR_EXTERN int mpr_mlock_acquire(mpr_mlock l, double timeout);
 MPR_EXTERN int mpr_mlock_release(mpr_mlock l);
+
+/* ----- Value, Array, Lock, RLock, Semaphore, Event, Condition, Barrier ----- */
+
+/* Shared state (Python's multiprocessing.Value/Array/Lock/...). Objects
+ * live in a per-node shared heap (MPR_HEAP_SIZE bytes per node, default
+ * 4 MiB, suffixes k/M/G) and are carved out by whichever rank creates
+ * them, with no collective call. Handles are plain values: copy them into a
+ * target's argument bytes as Python passes a Value in args=(v,). Objects
+ * live until mpr_finalize; there is no free (the heap never reuses memory).
+ *
+ * Every access is an MPI atomic (one element at a time for ranges), so a
+ * load never sees a torn element; but a load followed by a store is two
+ * operations and races with other ranks, on purpose, as in the
+ * bank-balance lesson. fetch_add, compare_and_swap and locked sections
+ * never lose an update. Ranks on another node than the object reach it
+ * through a server thread on that node (see README "Shared memory").
+ *
+ * Typecodes are Python's array codes: 'c' 'b' (signed char), 'B', 'h',
+ * 'H', 'i', 'I', 'l', 'L', 'q' (int64_t), 'Q', 'f' (float), 'd' (double).
+ * Element values are passed by pointer to a C object of that type.
+ *
+ * Blocking calls take a timeout in seconds (negative: forever, 0: try
+ * once) and wait with mpr's backoff: a waiting rank sleeps rather than
+ * spins, so the holder of a lock gets the core on an oversubscribed node. */
+
+/* Bytes of one element of a typecode, 0 for an unknown code. Any rank. */
+MPR_EXTERN size_t mpr_typecode_size(char typecode);
+
+typedef struct {
+    int32_t home;    /* world rank of the leader of the node that holds it */
+    uint32_t kind;   /* object kind, checked on use */
+    uint64_t offset; /* byte offset in the home node's heap */
+} mpr_lock;
+typedef mpr_lock mpr_semaphore;
+typedef mpr_lock mpr_event;
+typedef mpr_lock mpr_barrier;
+typedef struct {
+    int32_t home;
+    uint32_t kind;
+    uint64_t offset;
+    mpr_lock lock; /* the Condition's lock */
+} mpr_condition;
+typedef struct {
+    int32_t home;
+    uint32_t type; /* typecode, and whether it has a lock */
+    uint64_t offset;
+    uint64_t lock; /* offset of its RLock, 0 for a raw Value */
+} mpr_value;
+typedef struct {
+    int32_t home;
+    uint32_t type;
+    uint64_t offset;
+    uint64_t length; /* elements */
+    uint64_t lock;
+} mpr_array;
+
+/* Value(typecode, init, lock=...). Ranks: any. init points to one element
+ * (NULL: zero). lock 1 gives it an RLock (mpr_value_get_lock), as Python's
+ * default lock=True; lock 0 is RawValue. Returns: MPR_OK, MPR_EINVAL (bad
+ * typecode, NULL v), MPR_ENOMEM (heap full: the message gives the sizes),
+ * MPR_EMPI. */
+MPR_EXTERN int mpr_value_new(mpr_value *v, char typecode, const void *init, int lock);
+/* v.value and v.value = x: one atomic load or store of the element.
+ * Ranks: any; never blocks for long. Returns: MPR_OK, MPR_EINVAL (not a
+ * Value handle), MPR_EMPI. */
+MPR_EXTERN int mpr_value_load(mpr_value v, void *out);
+MPR_EXTERN int mpr_value_store(mpr_value v, const void *in);
+/* Atomically adds *delta and gives the old value in *old (may be NULL).
+ * Returns: MPR_OK, MPR_EINVAL, MPR_EMPI. */
+MPR_EXTERN int mpr_value_fetch_add(mpr_value v, const void *delta, void *old);
+/* If the value equals *expected, stores *desired. Floats compare as bits.
+ * *old (may be NULL) gets the value seen. Returns: 1 swapped, 0 not,
+ * MPR_EINVAL, MPR_EMPI. */
+MPR_EXTERN int mpr_value_compare_and_swap(mpr_value v, const void *expected, const void *desired,
+                                          void *old);
+/* v.get_lock(): the Value's RLock. Returns: MPR_OK, MPR_ESTATE (raw Value). */
+MPR_EXTERN int mpr_value_get_lock(mpr_value v, mpr_lock *lock);
+MPR_EXTERN char mpr_value_typecode(mpr_value v);
+
+/* Array(typecode, length or initializer, lock=...). Ranks: any. init
+ * points to length elements (NULL: zeros). Returns: MPR_OK, MPR_EINVAL
+ * (bad typecode, length 0 or > INT32_MAX), MPR_ENOMEM (heap full), MPR_EMPI. */
+MPR_EXTERN int mpr_array_new(mpr_array *a, char typecode, size_t length, const void *init,
+                             int lock);
+/* a[start:start+n] read into out / written from in, element by element
+ * atomically. Returns: MPR_OK, MPR_EINVAL (range outside the array), MPR_EMPI. */
+MPR_EXTERN int mpr_array_read(mpr_array a, size_t start, size_t n, void *out);
+MPR_EXTERN int mpr_array_write(mpr_array a, size_t start, size_t n, const void *in);
+/* Atomics on element index, as mpr_value_fetch_add/compare_and_swap. */
+MPR_EXTERN int mpr_array_fetch_add(mpr_array a, size_t index, const void *delta, void *old);
+MPR_EXTERN int mpr_array_compare_and_swap(mpr_array a, size_t index, const void *expected,
+                                          const void *desired, void *old);
+/* a.get_lock(). Returns: MPR_OK, MPR_ESTATE (raw Array). */
+MPR_EXTERN int mpr_array_get_lock(mpr_array a, mpr_lock *lock);
+/* len(a) and its typecode; never fail. */
+MPR_EXTERN size_t mpr_array_len(mpr_array a);
+MPR_EXTERN char mpr_array_typecode(mpr_array a);
+/* The elements in this node's shared memory, for plain C loads and stores
+ * (unsynchronized: mix them with the calls above only under a lock, or to
+ * show a race). NULL when the array lives on another node (or with
+ * MPR_NODE_SPLIT=rank on another rank). */
+MPR_EXTERN void *mpr_array_ptr(mpr_array a);
+
+/* Lock(): any rank may release it, as in Python. RLock(): only the owner
+ * releases, once per acquire. Ranks: any. Returns: MPR_OK, MPR_ENOMEM,
+ * MPR_EMPI. */
+MPR_EXTERN int mpr_lock_new(mpr_lock *l);
+MPR_EXTERN int mpr_rlock_new(mpr_lock *l);
+/* Waits up to timeout to acquire. An RLock held by this rank is taken
+ * again at once (its count grows); a Lock held by this rank deadlocks
+ * until the timeout, as in Python. Returns: MPR_OK, MPR_ETIMEDOUT (not
+ * acquired in time; at once for timeout 0), MPR_EINVAL (not a lock). */
+MPR_EXTERN int mpr_lock_acquire(mpr_lock l, double timeout);
+/* Returns: MPR_OK, MPR_ESTATE (Lock not held, or RLock not held by this
+ * rank: Python's RuntimeError), MPR_EINVAL. */
+MPR_EXTERN int mpr_lock_release(mpr_lock l);
+/* 1 if held by this rank, 0 if not (free or another rank's), or MPR_EINVAL. */
+MPR_EXTERN int mpr_lock_is_mine(mpr_lock l);
+
+/* Semaphore(value) and BoundedSemaphore(value). Ranks: any. Returns:
+ * MPR_OK, MPR_EINVAL (value < 0), MPR_ENOMEM, MPR_EMPI. */
+MPR_EXTERN int mpr_semaphore_new(mpr_semaphore *s, int64_t value);
+MPR_EXTERN int mpr_bounded_semaphore_new(mpr_semaphore *s, int64_t value);
+/* Decrements when positive, waiting up to timeout. Returns: MPR_OK,
+ * MPR_ETIMEDOUT, MPR_EINVAL. */
+MPR_EXTERN int mpr_semaphore_acquire(mpr_semaphore s, double timeout);
+/* Increments; any rank. Returns: MPR_OK, MPR_ESTATE (a BoundedSemaphore
+ * released past its initial value: Python's ValueError; no effect), MPR_EINVAL. */
+MPR_EXTERN int mpr_semaphore_release(mpr_semaphore s);
+/* The current value (>= 0), or MPR_EINVAL; stale once returned. */
+MPR_EXTERN int64_t mpr_semaphore_value(mpr_semaphore s);
+
+/* Event(). Ranks: any. set/clear never block. Returns: MPR_OK, MPR_ENOMEM,
+ * MPR_EINVAL, MPR_EMPI. */
+MPR_EXTERN int mpr_event_new(mpr_event *e);
+MPR_EXTERN int mpr_event_set(mpr_event e);
+MPR_EXTERN int mpr_event_clear(mpr_event e);
+/* 1 if set, 0 if not, or MPR_EINVAL. */
+MPR_EXTERN int mpr_event_is_set(mpr_event e);
+/* Waits up to timeout for the flag. Returns 1 (set), 0 (timed out), MPR_EINVAL. */
+MPR_EXTERN int mpr_event_wait(mpr_event e, double timeout);
+
+/* Condition(lock): lock is a Lock or RLock handle (NULL: a new RLock, as
+ * Python). Ranks: any. Returns: MPR_OK, MPR_EINVAL, MPR_ENOMEM, MPR_EMPI. */
+MPR_EXTERN int mpr_condition_new(mpr_condition *c, const mpr_lock *lock);
+/* The Condition's lock: acquire/release it with mpr_lock_*. */
+MPR_EXTERN mpr_lock mpr_condition_lock(mpr_condition c);
+/* Caller holds the lock. Releases it (fully, for an RLock), waits up to
+ * timeout for a notify, and reacquires it (without timeout) before
+ * returning. Returns 1 (notified), 0 (timed out), MPR_ESTATE (lock not
+ * held by this rank), MPR_EINVAL. */
+MPR_EXTERN int mpr_condition_wait(mpr_condition c, double timeout);
+/* Waits until pred(ctx) is non-zero, at most timeout in all; returns the
+ * last pred value (0 on timeout), or MPR_ESTATE/MPR_EINVAL. */
+MPR_EXTERN int mpr_condition_wait_for(mpr_condition c, int (*pred)(void *ctx), void *ctx,
+                                      double timeout);
+/* Caller holds the lock. Wakes up to n waiters (the longest waiting
+ * first) / all of them. Returns the number woken (>= 0), MPR_ESTATE
+ * (lock not held), MPR_EINVAL. */
+MPR_EXTERN int mpr_condition_notify(mpr_condition c, int n);
+MPR_EXTERN int mpr_condition_notify_all(mpr_condition c);
+
+/* Barrier(parties). Ranks: any. Returns: MPR_OK, MPR_EINVAL (parties < 1),
+ * MPR_ENOMEM, MPR_EMPI. */
+MPR_EXTERN int mpr_barrier_new(mpr_barrier *b, int parties);
+/* Waits until `parties` ranks have called wait. Returns the arrival index
+ * in [0, parties) (each index once per round), or MPR_EBROKEN: the barrier
+ * is or becomes broken (abort, reset while waiting, or a waiter's timeout:
+ * the rank that timed out breaks it and gets MPR_EBROKEN too, as Python's
+ * BrokenBarrierError); MPR_EINVAL. */
+MPR_EXTERN int mpr_barrier_wait(mpr_barrier b, double timeout);
+/* Breaks the barrier: current and later waiters get MPR_EBROKEN. */
+MPR_EXTERN int mpr_barrier_abort(mpr_barrier b);
+/* Back to the empty, unbroken state; ranks waiting now get MPR_EBROKEN. */
+MPR_EXTERN int mpr_barrier_reset(mpr_barrier b);
+/* parties, ranks waiting now, 1/0 broken; or MPR_EINVAL. */
+MPR_EXTERN int mpr_barrier_parties(mpr_barrier b);
+MPR_EXTERN int mpr_barrier_n_waiting(mpr_barrier b);
+MPR_EXTERN int mpr_barrier_broken(mpr_barrier b);
+
+_Static_assert(sizeof(mpr_lock) == 16, "travels in task bytes");
+_Static_assert(sizeof(mpr_condition) == 32, "travels in task bytes");
+_Static_assert(sizeof(mpr_value) == 24, "travels in task bytes");
+_Static_assert(sizeof(mpr_array) == 32, "travels in task bytes");
 
 /* ----- Value, Array, Lock, RLock, Semaphore, Event, Condition, Barrier ----- */
 
