@@ -109,8 +109,6 @@ enum {
     MPR__TAG_POOL_RES, /* pool comm, pool worker -> rank 0: a chunk's or task's result */
     MPR__TAG_SHM_REQ,  /* comm_shm, any rank -> node's heap server: an operation */
     MPR__TAG_SHM_REP,  /* comm_shm, heap server -> requester: its result */
-    MPR__TAG_SHM_REQ,  /* comm_shm, any rank -> node's heap server: an operation */
-    MPR__TAG_SHM_REP,  /* comm_shm, heap server -> requester: its result */
 };
 
 /* A bounded writer and a bounded reader over bytes. The reader never reads
@@ -382,55 +380,6 @@ int mpr__expect_i64(int rc, size_t len, const char *what);
 int mpr__finish_str(int rc, char *buf, size_t len, size_t cap, const char *what);
 /* The queue of mpr_queue_new, owned by the manager whose id is owner. */
 int mpr__queue_new_owned(mpr_queue *q, size_t maxsize, bool joinable, uint64_t owner);
-
-/* ------------------------------------------- shared.c, lock.c, sync.c */
-
-/* Collective: every rank calls init right after gather_rank_info, and
- * fini before the communicators are freed (workers after the loop, rank 0
- * after sending STOP). */
-int mpr__shared_init(void);
-int mpr__shared_fini(void);
-
-/* Operations on heap elements; all are MPI atomics on the node window. */
-enum { MPR__SHM_READ = 1, MPR__SHM_WRITE, MPR__SHM_ADD, MPR__SHM_OR, MPR__SHM_SWAP, MPR__SHM_CAS };
-/* count elements of `type` at offset of home's heap: origin is the operand
- * (WRITE/ADD/OR/SWAP; CAS: the new value), compare the CAS expected value,
- * result the old values (not for WRITE). Returns MPR_OK or an error. */
-int mpr__shm_op(int home, uint32_t op, char type, uint64_t offset, uint32_t count,
-                const void *origin, const void *compare, void *result);
-/* One int64 word: returns the old value (READ ignores arg). */
-int64_t mpr__shm_i64(int home, uint32_t op, uint64_t offset, int64_t arg);
-int64_t mpr__shm_cas64(int home, uint64_t offset, int64_t expect, int64_t desired);
-/* Carves bytes (8-aligned, zeroed) from this rank's node heap. Returns
- * MPR_OK or MPR_ENOMEM with the sizes in the message. */
-int mpr__shm_alloc(size_t bytes, int32_t *home, uint64_t *offset);
-/* Calls try_once(ctx) until it returns non-zero (MPR_OK) or the timeout
- * passes (MPR_ETIMEDOUT, no message), pausing with wait.c's backoff. */
-int mpr__shm_poll(int (*try_once)(const void *ctx), const void *ctx, double timeout);
-
-/* The RLock that lock=1 Values and Arrays carry (lock.c). */
-#define MPR__RLOCK_BYTES 16
-mpr_lock mpr__rlock_at(int32_t home, uint64_t offset);
-/* MPR_EINVAL unless l is a handle of kind1 or kind2 (0: kind1 only). */
-int mpr__sync_check(const char *what, mpr_lock l, uint32_t kind1, uint32_t kind2);
-/* Carves a zeroed object of bytes and makes its handle. */
-int mpr__sync_make(mpr_lock *out, uint32_t kind, size_t bytes);
-/* Condition's wait: release a held Lock/RLock completely, returning the
- * RLock's count (1 for a Lock); later take it back (waiting forever) with
- * that count. */
-int64_t mpr__lock_release_all(mpr_lock l);
-void mpr__lock_restore(mpr_lock l, int64_t count);
-
-/* Sync object kinds, checked against the handle on every call. */
-enum {
-    MPR__KIND_LOCK = 0x4c4f434bu,   /* "LOCK" */
-    MPR__KIND_RLOCK = 0x524c434bu,  /* "RLCK" */
-    MPR__KIND_SEM = 0x53454d41u,    /* "SEMA" */
-    MPR__KIND_BSEM = 0x4253454du,   /* "BSEM" */
-    MPR__KIND_EVENT = 0x45564e54u,  /* "EVNT" */
-    MPR__KIND_COND = 0x434f4e44u,   /* "COND" */
-    MPR__KIND_BARRIER = 0x42415252u /* "BARR" */
-};
 
 /* ------------------------------------------- shared.c, lock.c, sync.c */
 

@@ -183,7 +183,6 @@ int mpr_init(int *argc, char ***argv)
     MPR_CHECK(dup_comm(&mpr__rt.comm_svc));
     MPR_CHECK(gather_rank_info());
     MPR_CHECK(mpr__shared_init());
-    MPR_CHECK(mpr__shared_init());
     mpr__output_init();
     mpr__rt.initialized = true;
     if (mpr__rt.rank == 0) {
@@ -193,7 +192,6 @@ int mpr_init(int *argc, char ***argv)
         return MPR_OK;
     }
     worker_serve();
-    mpr__shared_fini();
     mpr__shared_fini();
     mpr__output_fini();
     fflush(NULL);
@@ -211,7 +209,6 @@ int mpr_finalize(void)
     mpr__process_join_all();
     for (int r = 1; r < mpr__rt.size; r++)
         MPR_MPI_CALL(MPI_Send(NULL, 0, MPI_BYTE, r, MPR__TAG_STOP, mpr__rt.comm_task));
-    MPR_CHECK(mpr__shared_fini());
     MPR_CHECK(mpr__shared_fini());
     mpr__service_stop();
     mpr__output_fini();
