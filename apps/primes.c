@@ -588,8 +588,9 @@ int main(int argc, char **argv)
          "0 alone",
          APP_OPT_STR, &o.mode, 0, 0},
         {"--batch", "B",
-         "numbers per work item (queue: per put, dynamic: per map item). The document puts "
-         "one number per put: --batch 1 does so, at one queue round trip per number",
+         "numbers per work item (queue: per put, dynamic: per map item). --batch 1 puts one "
+         "number per put as the document does: about 18 us of queue traffic per number against "
+         "0.7 us of division, 18x slower than --batch 10000 on 2 cores",
          APP_OPT_U64, &o.batch, 1, 1e9},
         {"--chunksize", "K", "dynamic: map items handed to a worker at a time", APP_OPT_U64,
          &o.chunksize, 1, 1e9},
