@@ -201,6 +201,13 @@ int mpr__output_serve(MPI_Message *msg, const MPI_Status *st);
 /* Rank 0: waits until `total` bytes from `rank` have been written. */
 void mpr__output_wait(int rank, uint64_t total);
 
+/* ------------------------------------------------------------ fault.c */
+
+/* Fatal-signal and exit-in-task reports naming rank, host and task. */
+void mpr__fault_install(void);
+void mpr__fault_task_begin(const char *name);
+void mpr__fault_task_end(void);
+
 /* ---------------------------------------------------------- process.c */
 
 void mpr__worker_run_task(void *msg, size_t len);
@@ -287,7 +294,6 @@ int mpr__call(int home, const mpr__request *req, mpr__reply *rep);
 void mpr__reply_free(mpr__reply *rep);
 /* Like mpr__call for requests without a payload in the answer. */
 int mpr__call_simple(int home, const mpr__request *req, uint64_t *value);
-
 /* Like mpr__call for requests answered with bytes: MPR_OK copies them into
  * buf (cap bytes) and sets *len; MPR_ETRUNC sets *len to the size needed. */
 int mpr__call_into(int home, const mpr__request *req, void *buf, size_t cap, size_t *len);

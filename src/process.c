@@ -275,6 +275,7 @@ void mpr__worker_run_task(void *msg, size_t len)
     MPR_ASSERT(!r.bad && magic == TASK_MAGIC);
 
     mpr__self_set_name(name);
+    mpr__fault_task_begin(name);
     mpr__raise_reset();
     void (*fn)(void) = NULL;
     char message[600];
@@ -290,6 +291,7 @@ void mpr__worker_run_task(void *msg, size_t len)
             snprintf(message, sizeof message, "rank %d (%s) %s: %s", mpr__rt.rank, mpr__rt.host,
                      name, mpr__raise_message());
     }
+    mpr__fault_task_end();
     if (message[0])
         /* Python prints the child's traceback on the child's stderr. */
         fprintf(stderr, "Process %s:\nmpr_raise: %s\n", name, message);

@@ -183,6 +183,7 @@ int mpr_init(int *argc, char ***argv)
     MPR_CHECK(dup_comm(&mpr__rt.comm_svc));
     MPR_CHECK(gather_rank_info());
     MPR_CHECK(mpr__shared_init());
+    mpr__fault_install();
     mpr__output_init();
     mpr__rt.initialized = true;
     if (mpr__rt.rank == 0) {

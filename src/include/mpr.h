@@ -698,6 +698,31 @@ _Static_assert(sizeof(mpr_condition) == 32, "travels in task bytes");
 _Static_assert(sizeof(mpr_value) == 24, "travels in task bytes");
 _Static_assert(sizeof(mpr_array) == 32, "travels in task bytes");
 
+/* ------------------------------------------------------------ result cache */
+
+/* A persistent cache of results in an HDF5 file (joblib.Memory): the key is
+ * the function's identity (its build and place in it), the argument bytes
+ * and a code version string of the caller's; bump the version when the
+ * meaning of a result changes. Nothing read is trusted: a damaged entry or
+ * file is reported (stderr), counted and treated as a miss. Several ranks
+ * and runs may share one file (HDF5 file locks; mpr waits for a lock up to
+ * MPR_CACHE_LOCK_TIMEOUT seconds). Any rank; one thread. */
+typedef struct mpr_cache mpr_cache;
+typedef void (*mpr_fn)(void); /* any function: cast it, (mpr_fn)my_task */
+/* Returns MPR_OK, MPR_EINVAL, MPR_ENOMEM, MPR_ETIMEDOUT (file locked). */
+MPR_EXTERN int mpr_cache_open(mpr_cache **c, const char *path, const char *code_version);
+/* MPR_OK with the result in out (*out_len set); MPR_ENOTFOUND (a miss:
+ * compute and put); MPR_ETRUNC (*out_len = size needed); MPR_EFUNC. */
+MPR_EXTERN int mpr_cache_get(mpr_cache *c, mpr_fn fn, const void *arg, size_t len, void *out,
+                             size_t cap, size_t *out_len);
+/* Stores (or replaces) the result for (fn, arg). */
+MPR_EXTERN int mpr_cache_put(mpr_cache *c, mpr_fn fn, const void *arg, size_t len,
+                             const void *value, size_t value_len);
+/* Hits, misses and damaged entries or files seen through this handle. */
+MPR_EXTERN void mpr_cache_stats(const mpr_cache *c, uint64_t *hits, uint64_t *misses,
+                                uint64_t *damaged);
+MPR_EXTERN void mpr_cache_close(mpr_cache *c);
+
 /* ------------------------------------------------------- random streams */
 
 /* Counter-based random numbers (Philox4x32-10): stream `stream` under key
@@ -715,6 +740,9 @@ MPR_EXTERN uint32_t mpr_rng_u32(mpr_rng *r);
 MPR_EXTERN uint64_t mpr_rng_u64(mpr_rng *r);
 /* A double in [0, 1) with 53 random bits. */
 MPR_EXTERN double mpr_rng_uniform(mpr_rng *r);
+/* n such doubles, the same as n calls of mpr_rng_uniform but in one call
+ * (numpy's random.uniform(0, 1, n)). */
+MPR_EXTERN void mpr_rng_fill_uniform(mpr_rng *r, double *out, size_t n);
 /* The raw block function: out = Philox4x32-10(counter, key). */
 MPR_EXTERN void mpr_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
 

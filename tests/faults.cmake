@@ -1,0 +1,20 @@
+# A rank that dies ends the job within seconds with a message naming the
+# rank, host, task and signal; a parent that forgets mpr_finalize leaves
+# no orphans (issue 9).
+add_executable(test_faults test_faults.c)
+target_link_libraries(test_faults PRIVATE mpr::mpr mpr_build_flags)
+
+function(mpr_add_fault_test case status text)
+  mpr_mpi_command(launch 3)
+  add_test(NAME faults.${case}.np3 COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_fault.sh
+    ${status} ${text} 30 ${launch} $<TARGET_FILE:test_faults> ${case})
+  set_tests_properties(faults.${case}.np3 PROPERTIES TIMEOUT 60 PROCESSORS 2
+    LABELS "faults;mpi;np3" ENVIRONMENT "${MPR_TEST_ENV}")
+endfunction()
+mpr_add_fault_test(segv nonzero
+  "mpr: rank 1 \\(.+\\) died on signal 11 \\(Segmentation fault\\) while running crasher")
+mpr_add_fault_test(abort nonzero
+  "mpr: rank 1 \\(.+\\) died on signal 6 \\(Aborted\\) while running crasher")
+mpr_add_fault_test(exit nonzero
+  "mpr: rank 1 \\(.+\\) called exit\\(\\) inside its target .* while running crasher")
+mpr_add_fault_test(no_finalize 0 "child done")
