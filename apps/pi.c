@@ -110,9 +110,8 @@ static int calc_point_inside_circle(const void *in, void *out)
     if (item.mode.verbose)
         printf("Executing calc_point_inside_circle with %s and index %lld on pid %ld (%s, rank "
                "%d@%s)\n",
-               with_commas(text, sizeof text, item.task.trials),
-               (long long)item.task.index, mpr_self_pid(), mpr_self_name(), mpr_rank(),
-               mpr_self_host());
+               with_commas(text, sizeof text, item.task.trials), (long long)item.task.index,
+               mpr_self_pid(), mpr_self_name(), mpr_rank(), mpr_self_host());
     mpr_rng rng;
     mpr_rng_init(&rng, item.task.seed, (uint64_t)item.task.index);
     int64_t inside = item.mode.batched ? count_batched(&rng, item.task.trials)
@@ -193,8 +192,8 @@ static int run_joblib(mpr_pool *p, const task_item *items, int64_t *inside, size
     int k = mpr_pool_size(p);
     printf("[Parallel(n_jobs=%d)]: Using backend MPIBackend with %d concurrent workers.\n", k, k);
     mpr_imap *it;
-    int rc = mpr_pool_imap(p, calc_point_inside_circle, items, n, sizeof *items, sizeof *inside,
-                           1, 0, &it);
+    int rc = mpr_pool_imap(p, calc_point_inside_circle, items, n, sizeof *items, sizeof *inside, 1,
+                           0, &it);
     if (rc != MPR_OK)
         return app_fail("Parallel", rc);
     for (size_t done = 1; done <= n && rc == MPR_OK; done++) {
@@ -290,11 +289,11 @@ static int write_output(const char *path, const pi_result *r, const task_item *i
     if (rc == 0)
         rc = h5out_scalar_i64(&f, "inside", r->total_inside);
     if (rc == 0)
-        rc = h5out_write_parts(&f, "inside_per_task", H5T_NATIVE_INT64, inside,
-                               (uint64_t)r->ntasks);
+        rc =
+            h5out_write_parts(&f, "inside_per_task", H5T_NATIVE_INT64, inside, (uint64_t)r->ntasks);
     if (rc == 0)
-        rc = h5out_write_parts(&f, "trials_per_task", H5T_NATIVE_INT64, trials,
-                               (uint64_t)r->ntasks);
+        rc =
+            h5out_write_parts(&f, "trials_per_task", H5T_NATIVE_INT64, trials, (uint64_t)r->ntasks);
     if (rc == 0)
         rc = h5out_scalar_f64(&f, "seconds", r->seconds);
     const char *root = "/";
@@ -383,8 +382,11 @@ static int run(const pi_options *o)
         status = compute(o, items, inside, todo, ntodo);
     if (status == APP_EXIT_OK)
         status = cache_store(cache, items, inside, todo, ntodo);
-    pi_result r = {.trials = o->trials, .seed = o->seed, .ntasks = o->ntasks,
-                   .variant = o->variant, .workers = o->workers};
+    pi_result r = {.trials = o->trials,
+                   .seed = o->seed,
+                   .ntasks = o->ntasks,
+                   .variant = o->variant,
+                   .workers = o->workers};
     for (int t = 0; t < o->ntasks; t++)
         r.total_inside += inside[t];
     r.seconds = now() - t0;
@@ -416,8 +418,8 @@ int main(int argc, char **argv)
     pi_options o = {.trials = 1e8, .ntasks = 16, .seed = 20240601, .workers = -1, .verbose = 1};
     const char *variant = "pool", *cache = "", *output = "";
     app_opt opts[] = {
-        {"--trials", "N", "number of random points (1e8 is the document's figure)",
-         APP_OPT_DOUBLE, &o.trials, 1, 1e15},
+        {"--trials", "N", "number of random points (1e8 is the document's figure)", APP_OPT_DOUBLE,
+         &o.trials, 1, 1e15},
         {"--tasks", "T", "tasks the trials are cut into; with --seed they fix the result",
          APP_OPT_INT, &o.ntasks, 1, 1000000},
         {"--seed", "S", "seed of the random streams", APP_OPT_DOUBLE, &o.seed, 0,

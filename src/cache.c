@@ -32,14 +32,14 @@
 #include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
-#include <sys/file.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #define ENTRY_GROUP "mpr_cache"
-#define KEY_TAG "mpr-cache-1"
+#define KEY_TAG     "mpr-cache-1"
 
 struct mpr_cache {
     char *path;
@@ -88,8 +88,9 @@ static int lock_file(mpr_cache *c)
         double left = mpr__remaining(deadline);
         if (errno != EWOULDBLOCK || left == 0) {
             close(fd);
-            return mpr__fail(MPR_ETIMEDOUT, "cache file %s stayed locked for %.0f s "
-                                            "(MPR_CACHE_LOCK_TIMEOUT)",
+            return mpr__fail(MPR_ETIMEDOUT,
+                             "cache file %s stayed locked for %.0f s "
+                             "(MPR_CACHE_LOCK_TIMEOUT)",
                              c->path, lock_timeout());
         }
         mpr__backoff_pause(&b, left);
@@ -124,8 +125,8 @@ static hid_t open_file(mpr_cache *c)
                          c->path, aside);
                 c->damaged++;
                 if (rename(c->path, aside) != 0)
-                    return mpr__fail(MPR_EINVAL, "cache file %s is damaged and cannot be moved aside",
-                                     c->path);
+                    return mpr__fail(MPR_EINVAL,
+                                     "cache file %s is damaged and cannot be moved aside", c->path);
                 continue;
             }
             f = H5Fopen(c->path, H5F_ACC_RDWR, H5P_DEFAULT);
@@ -223,8 +224,7 @@ static int make_key(mpr_cache *c, mpr_fn fn, const void *arg, size_t len, mpr__w
         return mpr__fail(MPR_ENOMEM, "cache: no memory for a %zu-byte key", len);
     }
     XXH128_hash_t h = XXH3_128bits(key->data, key->len);
-    snprintf(name, 40, "%016llx%016llx", (unsigned long long)h.high64,
-             (unsigned long long)h.low64);
+    snprintf(name, 40, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
     return MPR_OK;
 }
 
@@ -326,8 +326,7 @@ int mpr_cache_get(mpr_cache *c, mpr_fn fn, const void *arg, size_t len, void *ou
     *out_len = vlen;
     if (vlen > cap) {
         free(value);
-        return mpr__fail(MPR_ETRUNC, "cached result is %zu bytes, the buffer holds %zu", vlen,
-                         cap);
+        return mpr__fail(MPR_ETRUNC, "cached result is %zu bytes, the buffer holds %zu", vlen, cap);
     }
     if (vlen)
         memcpy(out, value, vlen);
@@ -336,8 +335,7 @@ int mpr_cache_get(mpr_cache *c, mpr_fn fn, const void *arg, size_t len, void *ou
     return MPR_OK;
 }
 
-static herr_t store(hid_t f, const char *name, const mpr__wbuf *key, const void *value,
-                    size_t vlen)
+static herr_t store(hid_t f, const char *name, const mpr__wbuf *key, const void *value, size_t vlen)
 {
     char group[64];
     snprintf(group, sizeof group, ENTRY_GROUP "/%s", name);
@@ -388,8 +386,9 @@ int mpr_cache_put(mpr_cache *c, mpr_fn fn, const void *arg, size_t len, const vo
     if (f < 0)
         return (int)f;
     if (rc < 0)
-        return mpr__fail(MPR_EINVAL, "could not write a cache entry to %s (disk full or file "
-                                     "damaged?)",
+        return mpr__fail(MPR_EINVAL,
+                         "could not write a cache entry to %s (disk full or file "
+                         "damaged?)",
                          c->path);
     return MPR_OK;
 }

@@ -107,8 +107,8 @@ static void on_fatal_signal(int sig)
 static void on_exit_in_task(void)
 {
     if (in_task)
-        report("called exit() inside its target (return from it instead); the job is aborted",
-               -1, "");
+        report("called exit() inside its target (return from it instead); the job is aborted", -1,
+               "");
 }
 
 void mpr__fault_install(void)

@@ -270,8 +270,8 @@ typedef struct {
     uint32_t op;
     uint32_t kind; /* object kind the client believes it holds */
     uint64_t id;
-    uint32_t end;  /* pipe end, or queue flags */
-    uint64_t arg;  /* capacity of the caller's buffer, maxsize, ... */
+    uint32_t end; /* pipe end, or queue flags */
+    uint64_t arg; /* capacity of the caller's buffer, maxsize, ... */
     double timeout;
     const void *payload;
     size_t payload_len;
@@ -337,7 +337,11 @@ int mpr__service_start(void);
 void mpr__service_stop(void);
 
 /* Object kinds, checked by the server against the handle. */
-enum { MPR__KIND_QUEUE = 0x51554555u, MPR__KIND_JQUEUE = 0x4a515545u, MPR__KIND_PIPE = 0x50495045u };
+enum {
+    MPR__KIND_QUEUE = 0x51554555u,
+    MPR__KIND_JQUEUE = 0x4a515545u,
+    MPR__KIND_PIPE = 0x50495045u
+};
 
 /* ---------------------------------------------- manager.c, mlist.c, mdict.c */
 

@@ -24,8 +24,8 @@
 #include <string.h>
 #include <sys/types.h>
 
-static uint64_t sent_total;   /* worker: bytes forwarded since init */
-static FILE *real_stdout;     /* worker: stdout before redirection */
+static uint64_t sent_total;       /* worker: bytes forwarded since init */
+static FILE *real_stdout;         /* worker: stdout before redirection */
 static _Atomic uint64_t *written; /* rank 0: bytes written, per source rank */
 
 static ssize_t forward_write(void *cookie, const char *buf, size_t n)

@@ -206,7 +206,10 @@ int mpr_process_is_alive(mpr_process *p)
     return rc < 0 ? rc : 0;
 }
 
-int mpr_process_exitcode(const mpr_process *p) { return p && p->state == STATE_ENDED ? p->exitcode : -1; }
+int mpr_process_exitcode(const mpr_process *p)
+{
+    return p && p->state == STATE_ENDED ? p->exitcode : -1;
+}
 const char *mpr_process_error(const mpr_process *p) { return p ? p->error : ""; }
 const char *mpr_process_name(const mpr_process *p) { return p ? p->name : ""; }
 int mpr_process_rank(const mpr_process *p) { return p ? p->rank : -1; }

@@ -84,8 +84,8 @@ void mpr_rng_fill_uniform(mpr_rng *r, double *out, size_t n)
         out[i++] = mpr_rng_uniform(r);
     uint32_t key[2] = {(uint32_t)r->key, (uint32_t)(r->key >> 32)};
     for (; i + 2 <= n; i += 2) {
-        uint32_t ctr[4] = {(uint32_t)r->counter, (uint32_t)(r->counter >> 32),
-                           (uint32_t)r->stream, (uint32_t)(r->stream >> 32)};
+        uint32_t ctr[4] = {(uint32_t)r->counter, (uint32_t)(r->counter >> 32), (uint32_t)r->stream,
+                           (uint32_t)(r->stream >> 32)};
         uint32_t b[4];
         mpr_philox4x32(ctr, key, b);
         r->counter++;

@@ -31,10 +31,7 @@
 
 mpr__runtime mpr__rt = {.rank = 0, .size = 1, .host = "?", .name = "MainProcess"};
 
-const char *mpr_version_string(void)
-{
-    return "0.1.0";
-}
+const char *mpr_version_string(void) { return "0.1.0"; }
 
 int mpr_rank(void) { return mpr__rt.rank; }
 int mpr_size(void) { return mpr__rt.size; }

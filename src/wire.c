@@ -135,8 +135,8 @@ static uint32_t read_build_id(const struct dl_phdr_info *info, uint8_t *out)
             const unsigned char *desc = name + ((nh->n_namesz + 3u) & ~3u);
             if (desc + nh->n_descsz > end)
                 break;
-            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
-                memcmp(name, "GNU", 4) == 0 && nh->n_descsz <= MPR__BUILD_ID_MAX) {
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0 &&
+                nh->n_descsz <= MPR__BUILD_ID_MAX) {
                 memcpy(out, desc, nh->n_descsz);
                 return nh->n_descsz;
             }

@@ -50,7 +50,7 @@ static inline void mpr_test_fail(const char *file, int line, const char *what)
         int rc_ = (call), want_ = (want);                                                          \
         if (rc_ != want_) {                                                                        \
             char m_[512];                                                                          \
-            snprintf(m_, sizeof m_, "%s returned %s (%d), expected %s", #call, mpr_err_name(rc_), \
+            snprintf(m_, sizeof m_, "%s returned %s (%d), expected %s", #call, mpr_err_name(rc_),  \
                      rc_, mpr_err_name(want_));                                                    \
             mpr_test_fail(__FILE__, __LINE__, m_);                                                 \
         }                                                                                          \
@@ -62,7 +62,8 @@ static inline void mpr_test_fail(const char *file, int line, const char *what)
         const char *a_ = (a), *b_ = (b);                                                           \
         if (strcmp(a_, b_) != 0) {                                                                 \
             char m_[1024];                                                                         \
-            snprintf(m_, sizeof m_, "ASSERT_STR_EQ(%s, %s): \"%.400s\" != \"%.400s\"", #a, #b, a_, b_);    \
+            snprintf(m_, sizeof m_, "ASSERT_STR_EQ(%s, %s): \"%.400s\" != \"%.400s\"", #a, #b, a_, \
+                     b_);                                                                          \
             mpr_test_fail(__FILE__, __LINE__, m_);                                                 \
         }                                                                                          \
     } while (0)
@@ -72,7 +73,7 @@ static inline void mpr_test_fail(const char *file, int line, const char *what)
         const char *h_ = (haystack), *n_ = (needle);                                               \
         if (!strstr(h_, n_)) {                                                                     \
             char m_[1024];                                                                         \
-            snprintf(m_, sizeof m_, "\"%.600s\" does not contain \"%.300s\"", h_, n_);                     \
+            snprintf(m_, sizeof m_, "\"%.600s\" does not contain \"%.300s\"", h_, n_);             \
             mpr_test_fail(__FILE__, __LINE__, m_);                                                 \
         }                                                                                          \
     } while (0)
@@ -83,7 +84,10 @@ typedef struct {
 } mpr_test_entry;
 
 #define MPR_TEST(name) static int test_##name(void)
-#define MPR_TEST_ENTRY(name) {#name, test_##name}
+#define MPR_TEST_ENTRY(name)                                                                       \
+    {                                                                                              \
+#name, test_##name                                                                         \
+    }
 
 /* Skip a case that needs more ranks than the job has. */
 #define MPR_TEST_NEED_WORKERS(n)                                                                   \

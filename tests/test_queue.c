@@ -318,8 +318,7 @@ MPR_TEST(many_producers_consumers)
     }
     ASSERT_EQ(total.in_order, 1);
     ASSERT_EQ(mpr_queue_qsize(q), 0);
-    printf("%d producers x %d items -> %d consumers: all received once, in order\n", pc, items,
-           pc);
+    printf("%d producers x %d items -> %d consumers: all received once, in order\n", pc, items, pc);
     ASSERT_OK(mpr_queue_free(q));
     ASSERT_OK(mpr_queue_free(results));
     return 0;

@@ -34,7 +34,7 @@
 extern "C" {
 #endif
 
-#define MPR_EXTERN __attribute__((visibility("default")))
+#define MPR_EXTERN            __attribute__((visibility("default")))
 #define MPR_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
 #define MPR_VERSION_MAJOR 0
@@ -172,7 +172,7 @@ typedef struct {
 } mpr_queue;
 typedef struct {
     int32_t home;
-    uint32_t end;  /* 0 or 1, plus direction flags */
+    uint32_t end; /* 0 or 1, plus direction flags */
     uint64_t id;
 } mpr_conn;
 
@@ -255,13 +255,13 @@ typedef struct mpr_imap mpr_imap;   /* an imap / imap_unordered iterator */
 typedef int (*mpr_map_fn)(const void *in, void *out);
 
 typedef struct {
-    mpr_target initializer;   /* run once on each worker before its first task; NULL: none */
-    const void *initarg;      /* copied at mpr_pool_new_opts */
+    mpr_target initializer; /* run once on each worker before its first task; NULL: none */
+    const void *initarg;    /* copied at mpr_pool_new_opts */
     size_t initarg_len;
-    int maxtasksperchild;     /* > 0: re-run the initializer after that many tasks (a rank can
-                                 not be replaced like a process; this resets its state) */
-    int progress;             /* 1: progress line on stderr, 0: never, -1: MPR_PROGRESS or,
-                                 if unset, when stderr is a terminal and a map runs > 2 s */
+    int maxtasksperchild; /* > 0: re-run the initializer after that many tasks (a rank can
+                             not be replaced like a process; this resets its state) */
+    int progress;         /* 1: progress line on stderr, 0: never, -1: MPR_PROGRESS or,
+                             if unset, when stderr is a terminal and a map runs > 2 s */
 } mpr_pool_options;
 
 /* nworkers 0 takes every free worker rank.
@@ -290,12 +290,10 @@ MPR_EXTERN int mpr_pool_map(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n
 MPR_EXTERN int mpr_pool_starmap(mpr_pool *p, mpr_map_fn fn, const void *args, size_t n,
                                 size_t args_size, void *out, size_t out_size, size_t chunksize);
 
-
 /* imap: results one by one, in order (ordered 1) or as they complete
  * (ordered 0, imap_unordered; each with its index). in is copied. */
-MPR_EXTERN int mpr_pool_imap(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n,
-                             size_t in_size, size_t out_size, size_t chunksize, int ordered,
-                             mpr_imap **it);
+MPR_EXTERN int mpr_pool_imap(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n, size_t in_size,
+                             size_t out_size, size_t chunksize, int ordered, mpr_imap **it);
 /* Next result into out (out_size bytes) and its item index. Returns MPR_OK;
  * MPR_EOF when every result was returned (StopIteration); MPR_ETIMEDOUT;
  * MPR_ETASK if that item failed (the iterator goes on with the next). */
@@ -336,7 +334,7 @@ MPR_EXTERN int mpr_task_return(const void *buf, size_t len);
 MPR_EXTERN int mpr_async_get(mpr_async *r, void *res, size_t cap, size_t *len, double timeout);
 MPR_EXTERN int mpr_async_wait(mpr_async *r, double timeout); /* MPR_OK or MPR_ETIMEDOUT */
 MPR_EXTERN int mpr_async_ready(mpr_async *r);                /* 1, 0, or an error */
-MPR_EXTERN int mpr_async_successful(mpr_async *r); /* 1/0 once ready; MPR_ESTATE before */
+MPR_EXTERN int mpr_async_successful(mpr_async *r);           /* 1/0 once ready; MPR_ESTATE before */
 /* Frees the handle; the task itself runs on (its result is dropped). */
 MPR_EXTERN void mpr_async_free(mpr_async *r);
 
@@ -479,8 +477,7 @@ MPR_EXTERN int mpr_list_snapshot(mpr_list l, mpr_items *out);
  * setdefault: d.setdefault(key, dflt): the value now stored under key (the
  * old one, or dflt which is then inserted) into buf; with MPR_ETRUNC
  * nothing is inserted. */
-MPR_EXTERN int mpr_dict_set(mpr_dict d, const void *key, size_t klen, const void *val,
-                            size_t vlen);
+MPR_EXTERN int mpr_dict_set(mpr_dict d, const void *key, size_t klen, const void *val, size_t vlen);
 MPR_EXTERN int mpr_dict_get(mpr_dict d, const void *key, size_t klen, void *buf, size_t cap,
                             size_t *len);
 MPR_EXTERN int mpr_dict_delete(mpr_dict d, const void *key, size_t klen);
