@@ -206,9 +206,22 @@ static int fill_search_space(const options *o, mpr_queue q)
     return rc == MPR_OK ? APP_EXIT_OK : app_fail("search_space_queue.put", rc);
 }
 
-/* Gets results until every worker has sent FLAG_WORKER_FINISHED_PROCESSING. */
-static int collect_results(const options *o, mpr_queue q, u64vec *primes, busy_time *busy,
-                           size_t *nbusy)
+/* 1 if more workers have ended than sent their FLAG_WORKER_FINISHED_PROCESSING:
+ * one failed (app_join_all reports why), and waiting on would never end. */
+static int worker_lost(mpr_process **ps, int n, int finished)
+{
+    int ended = 0;
+    for (int w = 0; w < n; w++)
+        ended += mpr_process_is_alive(ps[w]) == 0;
+    return ended > finished;
+}
+
+/* Gets results until every worker has sent FLAG_WORKER_FINISHED_PROCESSING.
+ * The wait is cut into 1 s gets so that a worker that died is noticed; its
+ * flag may still be on the way when the death is seen, so a lost worker
+ * counts only after one more get finds the queue empty. */
+static int collect_results(const options *o, mpr_queue q, mpr_process **ps, u64vec *primes,
+                           busy_time *busy, size_t *nbusy)
 {
     size_t cap = sizeof(result_header) + app_primes_bound(0, o->batch) * sizeof(uint64_t);
     result_header *msg = malloc(cap);
@@ -216,11 +229,17 @@ static int collect_results(const options *o, mpr_queue q, u64vec *primes, busy_t
         app_error("no memory for a results buffer of %zu bytes", cap);
         return APP_EXIT_FAIL;
     }
-    int finished_child_processes = 0, status = APP_EXIT_OK;
+    int finished_child_processes = 0, status = APP_EXIT_OK, lost = 0;
     while (finished_child_processes < o->workers && status == APP_EXIT_OK) {
         size_t len = 0;
-        int rc = mpr_queue_get(q, msg, cap, &len, -1); /* wait for a child's result */
-        if (rc != MPR_OK) {
+        int rc = mpr_queue_get(q, msg, cap, &len, 1.0); /* wait for a child's result */
+        if (rc == MPR_EEMPTY) {
+            if (lost) {
+                app_error("a worker ended without sending FLAG_WORKER_FINISHED_PROCESSING");
+                status = APP_EXIT_FAIL;
+            }
+            lost = worker_lost(ps, o->workers, finished_child_processes);
+        } else if (rc != MPR_OK) {
             status = app_fail("verified_primes_queue.get", rc);
         } else if (msg->kind == FLAG_WORKER_FINISHED_PROCESSING) {
             finished_child_processes++;
@@ -259,7 +278,7 @@ static int search_queue(const options *o, u64vec *primes, busy_time *busy, size_
     if (status == APP_EXIT_OK)
         status = fill_search_space(o, a.search_space);
     if (status == APP_EXIT_OK)
-        status = collect_results(o, a.verified_primes, primes, busy, nbusy);
+        status = collect_results(o, a.verified_primes, ps, primes, busy, nbusy);
     if (status != APP_EXIT_OK) /* wake workers still blocked in get */
         mpr_queue_close(a.search_space);
     if (ps && app_join_all(ps, (size_t)o->workers) != APP_EXIT_OK)
@@ -547,6 +566,14 @@ static int check_options(options *o)
                   (unsigned long long)o->from, (unsigned long long)o->to);
         return APP_EXIT_USAGE;
     }
+    if (o->output && strlen(o->output) >= sizeof(((output_args *)0)->path)) {
+        app_error("--output: the path is longer than %zu bytes",
+                  sizeof(((output_args *)0)->path) - 1);
+        return APP_EXIT_USAGE;
+    }
+    /* Buffers are sized by the batch: no larger than the range. */
+    if (o->batch > o->to - o->from)
+        o->batch = o->to - o->from;
     if (!strcmp(o->mode, "serial")) {
         o->workers = 0;
         return APP_RUN;
@@ -559,11 +586,6 @@ static int check_options(options *o)
                   "(or use --mode serial)",
                   o->mode, o->workers ? o->workers : 1, o->workers > 1 ? "s" : "", free_ranks,
                   free_ranks == 1 ? "is" : "are", (o->workers ? o->workers : 1) + 1);
-        return APP_EXIT_USAGE;
-    }
-    if (o->output && strlen(o->output) >= sizeof(((output_args *)0)->path)) {
-        app_error("--output: the path is longer than %zu bytes",
-                  sizeof(((output_args *)0)->path) - 1);
         return APP_EXIT_USAGE;
     }
     return APP_RUN;

@@ -74,11 +74,18 @@ mpr_add_app_test(primes 1 primes_help.out exact NAME app.primes.help ARGS --help
 mpr_add_app_test(verify_prime 1 verify_prime_help.out exact NAME app.verify_prime.help
   ARGS --help)
 
-# mpr_add_workload_usage_test(<app> <case> <text> <nranks> <args...>)
-function(mpr_add_workload_usage_test app case text n)
+# mpr_add_workload_usage_test(<app> <case> <text> <nranks> <args...>): exit
+# status 2 and <text> on stderr; with STATUS <s> before <text>, status <s>.
+function(mpr_add_workload_usage_test app case)
+  set(status 2)
+  if(ARGV2 STREQUAL "STATUS")
+    set(status ${ARGV3})
+    list(REMOVE_AT ARGN 0 1)
+  endif()
+  list(POP_FRONT ARGN text n)
   mpr_mpi_command(launch ${n})
   add_test(NAME app.${app}.usage.${case}
-    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_usage.sh 2 ${text} ${launch}
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_usage.sh ${status} ${text} ${launch}
             $<TARGET_FILE:${app}> ${ARGN})
   set_tests_properties(app.${app}.usage.${case} PROPERTIES TIMEOUT 60
     LABELS "apps;workloads;usage" ENVIRONMENT "${MPR_TEST_ENV}")
@@ -101,3 +108,6 @@ mpr_add_workload_usage_test(verify_prime empty "is not a whole number" 2 --numbe
 mpr_add_workload_usage_test(verify_prime bad_variant "is not one of" 2 --variant quick)
 mpr_add_workload_usage_test(verify_prime unknown_option "unknown option '--bogus'" 2 --bogus)
 mpr_add_workload_usage_test(verify_prime no_workers "mpirun -n 2" 1)
+# A file that cannot be created: every rank of the write step says so, exit 1.
+mpr_add_workload_usage_test(primes output_bad_path STATUS 1 "cannot create the file" 3
+  --from 1 --to 100 --mode static --output /nonexistent/primes.h5)

@@ -37,7 +37,7 @@ typedef struct {
     const char *metavar; /* "SECONDS" */
     const char *help;
     app_opt_type type;
-    void *value; /* double *, int *, uint64_t * or const char **: the default on entry */
+    void *value;     /* double *, int *, uint64_t * or const char **: the default on entry */
     double min, max; /* DOUBLE, INT and U64 */
 } app_opt;
 
