@@ -14,10 +14,12 @@
  *
  * The clients of a run wait at a gate (a manager Value) and start together;
  * a run's rate is all their requests over the longest client's time. Each
- * (mode, clients) runs --reps times; the report gives the medians and the
- * ratio raw / manager.
+ * (mode, clients) runs --reps times, the modes interleaved repetition by
+ * repetition; the report gives the medians and the ratio raw / manager, and
+ * every repetition as a `sample,...` line for apps/bench/run_suite.sh.
  */
 #include "app.h"
+#include "bench.h"
 
 #include <mpi.h>
 #include <stdlib.h>
@@ -113,19 +115,28 @@ static int run(int requests, int reps)
         rc = mpr_queue_new(&j.times, 0);
     if (rc != MPR_OK)
         return app_fail("set-up", rc);
-    double *rates = calloc((size_t)reps, sizeof *rates);
+    double *rates[NMODES];
+    for (int mode = 0; mode < NMODES; mode++)
+        rates[mode] = calloc((size_t)reps, sizeof(double));
+    bench_print_env();
     printf("| clients | manager requests/s | raw MPI round trips/s | raw / manager |\n");
     printf("|---------|--------------------|-----------------------|---------------|\n");
     const int counts[] = {1, 3};
     for (size_t k = 0; k < APP_LEN(counts) && rc == MPR_OK; k++) {
         int clients = counts[k] < workers ? counts[k] : workers;
         double med[NMODES];
-        for (int mode = 0; mode < NMODES; mode++) {
-            j.mode = mode;
-            for (int r = 0; r < reps; r++)
-                rates[r] = one_run(&j, clients);
-            med[mode] = app_median(rates, (size_t)reps);
+        char param[32];
+        snprintf(param, sizeof param, "%d_client%s", clients, clients > 1 ? "s" : "");
+        for (int r = 0; r < reps; r++) {
+            for (int mode = NMODES - 1; mode >= 0; mode--) {
+                j.mode = mode;
+                rates[mode][r] = one_run(&j, clients);
+                bench_sample("manager", mode == MODE_RAW ? "raw" : "mpr", param, "requests/s", r,
+                             rates[mode][r]);
+            }
         }
+        for (int mode = 0; mode < NMODES; mode++)
+            med[mode] = app_median(rates[mode], (size_t)reps);
         if (med[MODE_MANAGER] <= 0 || med[MODE_RAW] <= 0)
             rc = MPR_EINVAL;
         printf("| %7d | %18.0f | %21.0f | %13.1f |\n", clients, med[MODE_MANAGER], med[MODE_RAW],
@@ -135,7 +146,8 @@ static int run(int requests, int reps)
     }
     printf("%d ranks on %d cores, medians of %d repetitions of %d requests per client\n",
            mpr_size(), mpr_cpu_count(), reps, requests);
-    free(rates);
+    for (int mode = 0; mode < NMODES; mode++)
+        free(rates[mode]);
     mpr_queue_free(j.times);
     mpr_manager_free(m);
     return rc == MPR_OK ? APP_EXIT_OK : APP_EXIT_FAIL;
