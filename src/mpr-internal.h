@@ -210,6 +210,15 @@ void mpr__fault_task_end(void);
 
 /* ---------------------------------------------------------- process.c */
 
+/* A Process's TASK message, decoded (pointers into the message). */
+typedef struct {
+    uint64_t task_id;
+    char name[MPR__NAME_MAX];
+    mpr__fnref target;
+    const void *arg;
+    size_t arg_len;
+} mpr__task;
+bool mpr__task_decode(const void *msg, size_t len, mpr__task *t);
 void mpr__worker_run_task(void *msg, size_t len);
 /* Joins every Process still running (mpr_finalize, as Python at exit). */
 void mpr__process_join_all(void);
@@ -291,6 +300,11 @@ typedef struct {
  * reply's code; a negative code is also recorded with the server's text.
  * The caller frees rep with mpr__reply_free whatever the code. */
 int mpr__call(int home, const mpr__request *req, mpr__reply *rep);
+/* The decoders of requests and replies: false for a truncated, oversized
+ * or malformed message, never a read past its end (fuzzed by
+ * tests/fuzz/fuzz_wire.c). Pointers in the result point into raw. */
+bool mpr__request_decode(const void *raw, size_t len, mpr__request *req);
+bool mpr__reply_decode(const void *raw, size_t len, mpr__reply *rep);
 void mpr__reply_free(mpr__reply *rep);
 /* Like mpr__call for requests without a payload in the answer. */
 int mpr__call_simple(int home, const mpr__request *req, uint64_t *value);

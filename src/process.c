@@ -263,19 +263,28 @@ static void send_done(uint64_t task_id, int code, const char *message)
     mpr__wbuf_free(&w);
 }
 
-void mpr__worker_run_task(void *msg, size_t len)
+bool mpr__task_decode(const void *msg, size_t len, mpr__task *t)
 {
     mpr__rbuf r;
     mpr__rbuf_init(&r, msg, len);
     uint32_t magic = mpr__rbuf_u32(&r);
-    uint64_t task_id = mpr__rbuf_u64(&r);
-    char name[MPR__NAME_MAX];
-    mpr__rbuf_str(&r, name, sizeof name);
-    mpr__fnref ref;
-    mpr__rbuf_fnref(&r, &ref);
-    size_t arg_len = 0;
-    const void *arg = mpr__rbuf_bytes(&r, &arg_len);
-    MPR_ASSERT(!r.bad && magic == TASK_MAGIC);
+    t->task_id = mpr__rbuf_u64(&r);
+    mpr__rbuf_str(&r, t->name, sizeof t->name);
+    mpr__rbuf_fnref(&r, &t->target);
+    t->arg = mpr__rbuf_bytes(&r, &t->arg_len);
+    return !r.bad && magic == TASK_MAGIC && r.pos == r.len;
+}
+
+void mpr__worker_run_task(void *msg, size_t len)
+{
+    mpr__task t;
+    /* Only rank 0 sends tasks, with the same build: a bad one is a bug. */
+    MPR_ASSERT(mpr__task_decode(msg, len, &t));
+    const char *name = t.name;
+    uint64_t task_id = t.task_id;
+    mpr__fnref ref = t.target;
+    const void *arg = t.arg;
+    size_t arg_len = t.arg_len;
 
     mpr__self_set_name(name);
     mpr__fault_task_begin(name);

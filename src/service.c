@@ -92,16 +92,21 @@ static int encode_request(mpr__wbuf *w, const mpr__request *req)
     return MPR_OK;
 }
 
-static int decode_reply(mpr__reply *rep)
+bool mpr__reply_decode(const void *raw, size_t len, mpr__reply *rep)
 {
     mpr__rbuf r;
-    mpr__rbuf_init(&r, rep->raw, rep->payload_len);
+    mpr__rbuf_init(&r, raw, len);
     uint32_t magic = mpr__rbuf_u32(&r);
     rep->code = (int32_t)mpr__rbuf_u32(&r);
     rep->value = mpr__rbuf_u64(&r);
     mpr__rbuf_str(&r, rep->error, sizeof rep->error);
     rep->payload = mpr__rbuf_bytes(&r, &rep->payload_len);
-    if (r.bad || magic != REP_MAGIC)
+    return !r.bad && magic == REP_MAGIC && r.pos == r.len;
+}
+
+static int decode_reply(mpr__reply *rep)
+{
+    if (!mpr__reply_decode(rep->raw, rep->payload_len, rep))
         return mpr__fail(MPR_EMPI, "rank %d: malformed reply from the service", mpr__rt.rank);
     return MPR_OK;
 }
@@ -366,7 +371,7 @@ static double next_deadline(void)
     return first;
 }
 
-static bool decode_request(const void *raw, size_t len, mpr__request *req)
+bool mpr__request_decode(const void *raw, size_t len, mpr__request *req)
 {
     mpr__rbuf r;
     mpr__rbuf_init(&r, raw, len);
@@ -387,7 +392,7 @@ static void serve_request(int client, void *raw, size_t len)
     mpr__request req;
     mpr__answer ans = {0};
     const mpr__object_ops *ops = NULL;
-    bool decoded = decode_request(raw, len, &req);
+    bool decoded = mpr__request_decode(raw, len, &req);
     req.client = client;
     if (!decoded || !(ops = ops_for(req.op))) {
         mpr__answer_fail(&ans, MPR_EINVAL,

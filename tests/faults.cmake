@@ -18,3 +18,13 @@ mpr_add_fault_test(abort nonzero
 mpr_add_fault_test(exit nonzero
   "mpr: rank 1 \\(.+\\) called exit\\(\\) inside its target .* while running crasher")
 mpr_add_fault_test(no_finalize 0 "child done")
+
+# The message decoders under libFuzzer (clang, ASan+UBSan), briefly: a
+# bounded run in CI; `tests/fuzz/run_fuzz.sh 600` for a longer one.
+# It builds its own sanitized binary, so the sanitizer workflow need not run it again.
+if(NOT MPR_SANITIZE)
+  add_test(NAME fuzz.wire COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run_fuzz.sh 15
+    ${CMAKE_CURRENT_BINARY_DIR}/fuzz-wire)
+  set_tests_properties(fuzz.wire PROPERTIES TIMEOUT 400 SKIP_RETURN_CODE 77 LABELS "fuzz"
+    RUN_SERIAL TRUE)
+endif()
