@@ -675,17 +675,30 @@ static int map_static(mpr_pool *p, const mpr__fnref *fn, const void *in, size_t 
     MPI_Type_contiguous((int)out_size, MPI_BYTE, &out_t);
     MPI_Type_commit(&in_t);
     MPI_Type_commit(&out_t);
+    /* Each step waits with backoff (nonblocking collectives); an MPI
+     * failure stops the sequence and still frees what was allocated. */
     MPI_Request req;
     unsigned char none[1];
-    MPR_MPI_CALL(MPI_Iscatterv(in, counts, displs, in_t, none, 0, in_t, 0, p->comm, &req));
-    MPR_CHECK(mpr__request_wait(&req, -1));
-    MPR_MPI_CALL(MPI_Igatherv(none, 0, out_t, out, counts, displs, out_t, 0, p->comm, &req));
-    MPR_CHECK(mpr__request_wait(&req, -1));
-    MPR_MPI_CALL(MPI_Igather(MPI_IN_PLACE, 0, MPI_BYTE, status, (int)sizeof *status, MPI_BYTE, 0,
-                             p->comm, &req));
-    MPR_CHECK(mpr__request_wait(&req, -1));
+    int mrc = MPI_Iscatterv(in, counts, displs, in_t, none, 0, in_t, 0, p->comm, &req);
+    if (mrc == MPI_SUCCESS && mpr__request_wait(&req, -1) == 1)
+        mrc = MPI_Igatherv(none, 0, out_t, out, counts, displs, out_t, 0, p->comm, &req);
+    else if (mrc == MPI_SUCCESS)
+        mrc = MPI_ERR_OTHER;
+    if (mrc == MPI_SUCCESS && mpr__request_wait(&req, -1) == 1)
+        mrc = MPI_Igather(MPI_IN_PLACE, 0, MPI_BYTE, status, (int)sizeof *status, MPI_BYTE, 0,
+                          p->comm, &req);
+    else if (mrc == MPI_SUCCESS)
+        mrc = MPI_ERR_OTHER;
+    if (mrc == MPI_SUCCESS && mpr__request_wait(&req, -1) != 1)
+        mrc = MPI_ERR_OTHER;
     MPI_Type_free(&in_t);
     MPI_Type_free(&out_t);
+    if (mrc != MPI_SUCCESS) {
+        free(counts);
+        free(displs);
+        free(status);
+        return mpr__mpi_fail(mrc, "static map collectives", __FILE__, __LINE__);
+    }
     /* Blocks are in item order: the first failing block has the lowest index. */
     rc = gathered_outcome(p, status, "map");
     free(counts);

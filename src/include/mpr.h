@@ -71,7 +71,7 @@ MPR_EXTERN const char *mpr_version_string(void);
 
 typedef enum {
     MPR_OK = 0,
-#define MPR_ERRNO_ENUM(name, code, text) MPR_##name = code,
+#define MPR_ERRNO_ENUM(name, code, text) MPR_##name = (code),
     MPR_ERRNO_MAP(MPR_ERRNO_ENUM)
 #undef MPR_ERRNO_ENUM
 } mpr_errno;
