@@ -109,6 +109,43 @@ static int dup_comm(MPI_Comm *out)
     return MPR_OK;
 }
 
+/* Rank 0's MPR_* settings, on every rank. Across hosts, mpirun forwards
+ * no environment by default (orted starts through ssh with a clean one;
+ * only OMPI_* and `-x` variables travel), so MPR_HEAP_SIZE or MPR_LOG set
+ * where the job was launched would hold on rank 0's host only. Rank 0's
+ * values win; a setting rank 0 lacks keeps each rank's own value. Runs
+ * before any thread starts, so setenv is safe. */
+static int share_settings(void)
+{
+    extern char **environ;
+    size_t n = 0;
+    int len = 0;
+    for (char **e = environ; mpr__rt.rank == 0 && *e; e++)
+        if (strncmp(*e, "MPR_", 4) == 0)
+            n += strlen(*e) + 1;
+    MPR_CHECK(mpr__count_to_int(n, &len));
+    MPR_MPI_CALL(MPI_Bcast(&len, 1, MPI_INT, 0, mpr__rt.comm_task));
+    char *buf = malloc((size_t)len + 1), *at = buf;
+    MPR_ASSERT(buf);
+    for (char **e = environ; mpr__rt.rank == 0 && *e; e++)
+        if (strncmp(*e, "MPR_", 4) == 0)
+            at = stpcpy(at, *e) + 1;
+    int rc = MPI_Bcast(buf, len, MPI_CHAR, 0, mpr__rt.comm_task);
+    for (char *s = buf; rc == MPI_SUCCESS && mpr__rt.rank != 0 && s < buf + len;
+         s += strlen(s) + 1) {
+        char *eq = strchr(s, '=');
+        if (eq) {
+            *eq = '\0';
+            setenv(s, eq + 1, 1);
+            *eq = '=';
+        }
+    }
+    free(buf);
+    if (rc != MPI_SUCCESS)
+        return mpr__mpi_fail(rc, "MPI_Bcast(settings)", __FILE__, __LINE__);
+    return MPR_OK;
+}
+
 static int gather_rank_info(void)
 {
     mpr__rank_info mine = {.pid = (long)getpid()};
@@ -178,6 +215,7 @@ int mpr_init(int *argc, char ***argv)
     MPR_MPI_CALL(MPI_Comm_size(MPI_COMM_WORLD, &mpr__rt.size));
     MPR_CHECK(dup_comm(&mpr__rt.comm_task));
     MPR_CHECK(dup_comm(&mpr__rt.comm_svc));
+    MPR_CHECK(share_settings());
     MPR_CHECK(gather_rank_info());
     MPR_CHECK(mpr__shared_init());
     mpr__fault_install();
