@@ -78,6 +78,27 @@ static inline void mpr_test_fail(const char *file, int line, const char *what)
         }                                                                                          \
     } while (0)
 
+/* Seconds on a monotonic clock. */
+static inline double mpr_test_now(void) { return MPI_Wtime(); }
+
+/* Process(target=fn, args=...).start(), asserting it worked. */
+static inline mpr_process *mpr_test_start(mpr_target fn, const void *arg, size_t len)
+{
+    mpr_process *p;
+    ASSERT_OK(mpr_process_new(&p, fn, arg, len));
+    ASSERT_OK(mpr_process_start(p));
+    return p;
+}
+
+/* join, free, and the exit code. */
+static inline int mpr_test_join_free(mpr_process *p)
+{
+    ASSERT_OK(mpr_process_join(p, -1));
+    int code = mpr_process_exitcode(p);
+    mpr_process_free(p);
+    return code;
+}
+
 typedef struct {
     const char *name;
     int (*fn)(void);

@@ -6,29 +6,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static mpr_process *start(mpr_target fn, const void *arg, size_t len)
-{
-    mpr_process *p;
-    ASSERT_OK(mpr_process_new(&p, fn, arg, len));
-    ASSERT_OK(mpr_process_start(p));
-    return p;
-}
-
-static int join_free(mpr_process *p)
-{
-    ASSERT_OK(mpr_process_join(p, -1));
-    int code = mpr_process_exitcode(p);
-    mpr_process_free(p);
-    return code;
-}
-
 typedef struct {
     mpr_conn conn;
     int n;
@@ -58,7 +35,7 @@ MPR_TEST(duplex)
     mpr_conn parent, child;
     ASSERT_OK(mpr_pipe_new(&parent, &child, 1));
     conn_arg a = {child, 0};
-    mpr_process *p = start(doubler, &a, sizeof a);
+    mpr_process *p = mpr_test_start(doubler, &a, sizeof a);
     for (int i = 0; i < 50; i++) {
         int v = i, back = -1;
         size_t n = 0;
@@ -68,7 +45,7 @@ MPR_TEST(duplex)
         ASSERT_EQ(back, 2 * i);
     }
     ASSERT_OK(mpr_conn_close(parent));
-    ASSERT_EQ(join_free(p), 50);
+    ASSERT_EQ(mpr_test_join_free(p), 50);
     return 0;
 }
 
@@ -96,8 +73,8 @@ MPR_TEST(one_way_eof)
     ASSERT_RC(mpr_conn_recv(writer, buf, sizeof buf, &n, 0), MPR_EINVAL);
     ASSERT_RC(mpr_conn_poll(writer, 0), MPR_EINVAL);
     conn_arg a = {writer, 0};
-    mpr_process *p = start(send_three_and_close, &a, sizeof a);
-    ASSERT_EQ(join_free(p), 0);
+    mpr_process *p = mpr_test_start(send_three_and_close, &a, sizeof a);
+    ASSERT_EQ(mpr_test_join_free(p), 0);
     ASSERT_EQ(mpr_conn_poll(reader, 0), 1);
     ASSERT_OK(mpr_conn_recv_str(reader, buf, sizeof buf, 0));
     ASSERT_STR_EQ(buf, "hello");
@@ -134,13 +111,13 @@ MPR_TEST(poll_and_timeout)
     size_t n;
     ASSERT_OK(mpr_pipe_new(&a, &b, 1));
     ASSERT_EQ(mpr_conn_poll(b, 0), 0);
-    double t0 = now();
+    double t0 = mpr_test_now();
     ASSERT_EQ(mpr_conn_poll(b, 0.1), 0);
-    ASSERT_TRUE(now() - t0 >= 0.09);
+    ASSERT_TRUE(mpr_test_now() - t0 >= 0.09);
     ASSERT_RC(mpr_conn_recv(b, buf, sizeof buf, &n, 0), MPR_ETIMEDOUT);
-    t0 = now();
+    t0 = mpr_test_now();
     ASSERT_RC(mpr_conn_recv(b, buf, sizeof buf, &n, 0.1), MPR_ETIMEDOUT);
-    ASSERT_TRUE(now() - t0 >= 0.09);
+    ASSERT_TRUE(mpr_test_now() - t0 >= 0.09);
     ASSERT_OK(mpr_conn_send_str(a, "x"));
     ASSERT_EQ(mpr_conn_poll(b, 0), 1);
     ASSERT_EQ(mpr_conn_poll(a, 0), 0); /* the two directions are separate */
@@ -217,14 +194,14 @@ MPR_TEST(between_children)
     int size = 1 << 20, count = 8;
     conn_arg ra = {r, size};
     sender_arg sa = {w, size, count};
-    mpr_process *reader = start(count_until_eof, &ra, sizeof ra);
-    mpr_process *writer = start(send_blocks, &sa, sizeof sa);
+    mpr_process *reader = mpr_test_start(count_until_eof, &ra, sizeof ra);
+    mpr_process *writer = mpr_test_start(send_blocks, &sa, sizeof sa);
     uint64_t sum = 0;
     for (int k = 0; k < count; k++)
         for (int i = 0; i < size; i++)
             sum += (unsigned char)(i + k);
-    ASSERT_EQ(join_free(writer), 0);
-    ASSERT_EQ(join_free(reader), (int)(sum % 1000003));
+    ASSERT_EQ(mpr_test_join_free(writer), 0);
+    ASSERT_EQ(mpr_test_join_free(reader), (int)(sum % 1000003));
     return 0;
 }
 

@@ -21,13 +21,6 @@ static int raise_error(const void *arg, size_t len)
     return mpr_raise("could not parse item %d", 17);
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* Burns CPU for the given seconds of wall time (arg: double). */
 static int spin(const void *arg, size_t len)
 {
@@ -35,8 +28,8 @@ static int spin(const void *arg, size_t len)
     ASSERT_EQ(len, sizeof seconds);
     memcpy(&seconds, arg, sizeof seconds);
     volatile uint64_t x = 0;
-    double end = now() + seconds;
-    while (now() < end)
+    double end = mpr_test_now() + seconds;
+    while (mpr_test_now() < end)
         for (int i = 0; i < 100000; i++)
             x += (uint64_t)i;
     return 0;
@@ -147,9 +140,9 @@ MPR_TEST(join_timeout)
     ASSERT_OK(mpr_process_start(p));
     ASSERT_RC(mpr_process_start(p), MPR_ESTATE);
     ASSERT_EQ(mpr_process_is_alive(p), 1);
-    double t0 = now();
+    double t0 = mpr_test_now();
     ASSERT_RC(mpr_process_join(p, 0.05), MPR_ETIMEDOUT);
-    ASSERT_TRUE(now() - t0 >= 0.045);
+    ASSERT_TRUE(mpr_test_now() - t0 >= 0.045);
     ASSERT_CONTAINS(mpr_last_error(), "still runs");
     ASSERT_EQ(mpr_process_exitcode(p), -1);
     ASSERT_OK(mpr_process_join(p, -1));
@@ -218,10 +211,10 @@ MPR_TEST(waiter_is_idle)
         ASSERT_OK(mpr_process_new(&ps[i], spin, &seconds, sizeof seconds));
         ASSERT_OK(mpr_process_start(ps[i]));
     }
-    double cpu0 = cpu_seconds(), t0 = now();
+    double cpu0 = cpu_seconds(), t0 = mpr_test_now();
     for (int i = 0; i < n; i++)
         ASSERT_OK(mpr_process_join(ps[i], -1));
-    double cpu = cpu_seconds() - cpu0, wall = now() - t0;
+    double cpu = cpu_seconds() - cpu0, wall = mpr_test_now() - t0;
     printf("parent waited %.3f s using %.3f s of CPU (%.1f%%)\n", wall, cpu, 100 * cpu / wall);
     ASSERT_TRUE(wall >= 0.9);
     ASSERT_TRUE(cpu < 0.1 * wall);

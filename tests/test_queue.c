@@ -6,29 +6,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static mpr_process *start(mpr_target fn, const void *arg, size_t len)
-{
-    mpr_process *p;
-    ASSERT_OK(mpr_process_new(&p, fn, arg, len));
-    ASSERT_OK(mpr_process_start(p));
-    return p;
-}
-
-static int join_free(mpr_process *p)
-{
-    ASSERT_OK(mpr_process_join(p, -1));
-    int code = mpr_process_exitcode(p);
-    mpr_process_free(p);
-    return code;
-}
-
 MPR_TEST(fifo)
 {
     mpr_queue q;
@@ -62,9 +39,9 @@ MPR_TEST(bounded)
     ASSERT_OK(mpr_queue_put_nowait(q, "b", 2));
     ASSERT_EQ(mpr_queue_full(q), 1);
     ASSERT_RC(mpr_queue_put_nowait(q, "c", 2), MPR_EFULL);
-    double t0 = now();
+    double t0 = mpr_test_now();
     ASSERT_RC(mpr_queue_put_str(q, "c", 0.1), MPR_EFULL);
-    ASSERT_TRUE(now() - t0 >= 0.09);
+    ASSERT_TRUE(mpr_test_now() - t0 >= 0.09);
     ASSERT_CONTAINS(mpr_last_error(), "full");
     ASSERT_EQ(mpr_queue_qsize(q), 2); /* the refused item was not added */
     char buf[8];
@@ -86,9 +63,9 @@ MPR_TEST(timeouts)
     char buf[8];
     ASSERT_OK(mpr_queue_new(&q, 0));
     ASSERT_RC(mpr_queue_get_nowait(q, buf, sizeof buf, &len), MPR_EEMPTY);
-    double t0 = now();
+    double t0 = mpr_test_now();
     ASSERT_RC(mpr_queue_get(q, buf, sizeof buf, &len, 0.2), MPR_EEMPTY);
-    double waited = now() - t0;
+    double waited = mpr_test_now() - t0;
     ASSERT_TRUE(waited >= 0.19);
     ASSERT_TRUE(waited < 5);
     ASSERT_CONTAINS(mpr_last_error(), "empty");
@@ -169,13 +146,13 @@ MPR_TEST(close)
     mpr_queue q;
     ASSERT_OK(mpr_queue_new(&q, 0));
     job j = {q, 0, 0};
-    mpr_process *p = start(get_until_closed, &j, sizeof j);
+    mpr_process *p = mpr_test_start(get_until_closed, &j, sizeof j);
     for (int i = 0; i < 5; i++)
         ASSERT_OK(mpr_queue_put_i64(q, i, 0));
     usleep(100000); /* the consumer is now blocked in get */
     ASSERT_OK(mpr_queue_close(q));
     ASSERT_RC(mpr_queue_put_i64(q, 5, 0), MPR_ECLOSED);
-    ASSERT_EQ(join_free(p), 5);
+    ASSERT_EQ(mpr_test_join_free(p), 5);
     ASSERT_OK(mpr_queue_free(q));
     return 0;
 }
@@ -206,10 +183,10 @@ MPR_TEST(joinable)
         ASSERT_OK(mpr_queue_put_i64(q, i, 0));
     ASSERT_RC(mpr_queue_join(q, 0.05), MPR_ETIMEDOUT);
     job j = {q, 0, 20};
-    mpr_process *p = start(consume_and_mark_done, &j, sizeof j);
+    mpr_process *p = mpr_test_start(consume_and_mark_done, &j, sizeof j);
     ASSERT_OK(mpr_queue_join(q, 60));
     ASSERT_EQ(mpr_queue_qsize(q), 0);
-    ASSERT_EQ(join_free(p), 0);
+    ASSERT_EQ(mpr_test_join_free(p), 0);
     ASSERT_RC(mpr_queue_task_done(q), MPR_EINVAL);
     ASSERT_CONTAINS(mpr_last_error(), "task_done() called more times");
     ASSERT_OK(mpr_queue_free(q));
@@ -288,18 +265,18 @@ MPR_TEST(many_producers_consumers)
     mpr_process *prod[3], *cons[3];
     for (int i = 0; i < pc; i++) {
         role r = {q, results, i, items, pc};
-        cons[i] = start(consume, &r, sizeof r);
-        prod[i] = start(produce, &r, sizeof r);
+        cons[i] = mpr_test_start(consume, &r, sizeof r);
+        prod[i] = mpr_test_start(produce, &r, sizeof r);
     }
     for (int i = 0; i < pc; i++)
-        ASSERT_EQ(join_free(prod[i]), 0);
+        ASSERT_EQ(mpr_test_join_free(prod[i]), 0);
     for (int i = 0; i < pc; i++) {
         record stop = {STOP, 0};
         ASSERT_OK(mpr_queue_put(q, &stop, sizeof stop, 0));
     }
     tally total = {.in_order = 1};
     for (int i = 0; i < pc; i++) {
-        ASSERT_EQ(join_free(cons[i]), 0);
+        ASSERT_EQ(mpr_test_join_free(cons[i]), 0);
         tally t;
         size_t n;
         ASSERT_OK(mpr_queue_get(results, &t, sizeof t, &n, 0));
@@ -344,7 +321,7 @@ MPR_TEST(big_items)
     mpr_queue q;
     ASSERT_OK(mpr_queue_new(&q, 1));
     job j = {q, 0, 8 << 20};
-    mpr_process *p = start(put_big, &j, sizeof j);
+    mpr_process *p = mpr_test_start(put_big, &j, sizeof j);
     unsigned char *buf = malloc((size_t)j.n);
     size_t len = 0;
     ASSERT_OK(mpr_queue_get(q, buf, (size_t)j.n, &len, 60));
@@ -352,7 +329,7 @@ MPR_TEST(big_items)
     for (size_t i = 0; i < len; i += 4093)
         ASSERT_EQ(buf[i], i % 251);
     free(buf);
-    ASSERT_EQ(join_free(p), 0);
+    ASSERT_EQ(mpr_test_join_free(p), 0);
     ASSERT_OK(mpr_queue_free(q));
     return 0;
 }
