@@ -143,9 +143,9 @@ int main(int argc, char **argv)
     double iterations = 3e8;
     int reps = 5;
     app_opt opts[] = {
-        {"--iterations", "N", "loop iterations each worker computes (default 3e8)",
-         APP_OPT_DOUBLE, &iterations, 1, 1e13},
-        {"--reps", "R", "repetitions of each mode (default 5)", APP_OPT_INT, &reps, 1, 1000},
+        {"--iterations", "N", "loop iterations each worker computes", APP_OPT_DOUBLE, &iterations,
+         1, 1e13},
+        {"--reps", "R", "repetitions of each mode", APP_OPT_INT, &reps, 1, 1000},
     };
     app_cli cli = {.summary = "Compute time of workers while rank 0 waits in different ways.",
                    .opts = opts,
