@@ -103,7 +103,7 @@ static uint64_t map_items(worker_state *ws, mpr_map_fn fn, const unsigned char *
         if (failures++ == 0) {
             *failed_index = start + i;
             if (ws->init_error[0])
-                snprintf(message, cap, "%s", ws->init_error);
+                snprintf(message, cap, "%.480s", ws->init_error);
             else
                 describe_failure(message, cap, start + i, rc);
         }
