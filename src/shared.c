@@ -48,8 +48,8 @@
  * INVARIANTS
  *   Heap word 0 is the bump pointer (bytes in use, starting at HEADER);
  *   it only grows, through CAS, and never past the heap size. Objects are
- *   8-byte aligned and zero when carved (the segment starts zeroed and is
- *   never reused), and live until mpr_finalize.
+ *   8-byte aligned and zero when carved (the leader zeroes the segment at
+ *   init and it is never reused), and live until mpr_finalize.
  */
 #include "mpr-internal.h"
 
@@ -394,7 +394,14 @@ static int open_window(int node_rank)
     MPI_Aint size = 0;
     int unit = 0;
     MPR_MPI_CALL(MPI_Win_shared_query(shm.win, 0, &size, &unit, &shm.mem));
+    /* Not every window starts zeroed (a 1-rank osc sm window may be plain
+     * malloc), and carved objects must. This is the only CPU store to the
+     * heap, made before any MPI access and published by MPI_Win_sync and
+     * the barrier in mpr__shared_init. */
+    if (node_rank == 0)
+        memset(mine, 0, shm.heap_size);
     MPR_MPI_CALL(MPI_Win_lock_all(MPI_MODE_NOCHECK, shm.win));
+    MPR_MPI_CALL(MPI_Win_sync(shm.win));
     if (node_rank == 0) {
         int64_t used = HEADER;
         MPR_MPI_CALL(
