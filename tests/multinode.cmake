@@ -101,3 +101,11 @@ foreach(case lock_ops many_clients producers_consumers queue_via_manager)
   mpr_add_multinode_test(manager ${case} 6)
 endforeach()
 mpr_add_multinode_test(runtime worker_identity 6)
+
+# The scaling command over the simulated hosts: runs.csv must record the
+# 3-rank runs on two hosts.
+add_test(NAME multinode.scaling.pi COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/slurm.sh scaling
+  ${CMAKE_CURRENT_BINARY_DIR}/scaling-multinode 3 ${mpr_mn_dir})
+set_tests_properties(multinode.scaling.pi PROPERTIES FIXTURES_REQUIRED multinode
+  RESOURCE_LOCK multinode PROCESSORS 2 TIMEOUT 120 LABELS "multinode;scaling" SKIP_RETURN_CODE 77
+  ENVIRONMENT "${mpr_mn_env};MPR_BIN=$<TARGET_FILE_DIR:pi>;MPR_MPIRUN=${mpr_mn_sh} run ${mpr_mn_dir}")

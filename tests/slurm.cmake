@@ -30,3 +30,9 @@ foreach(job pi pi-srun primes verify_prime scaling)
     SKIP_RETURN_CODE 77 PROCESSORS 2 TIMEOUT 120 LABELS "slurm;apps"
     ENVIRONMENT "${mpr_slurm_env}")
 endforeach()
+
+# The scaling command itself, without Slurm: 1 and 2 ranks, tiny sizes.
+add_test(NAME scaling.pi.np1_2 COMMAND ${mpr_slurm_sh} scaling
+  ${CMAKE_CURRENT_BINARY_DIR}/scaling-test)
+set_tests_properties(scaling.pi.np1_2 PROPERTIES PROCESSORS 2 TIMEOUT 120
+  LABELS "slurm;scaling;apps" ENVIRONMENT "${mpr_slurm_env}")

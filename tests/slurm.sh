@@ -8,6 +8,8 @@
 #                           exit status, answer and result files
 #   slurm.sh down DIR       scancel, stop the 3 daemons by their recorded PIDs,
 #                           remove DIR
+#   slurm.sh scaling DIR [NODES [HOSTSDIR]]  slurm/scaling.sh at 1 and 2
+#                           ranks, no Slurm (over tests/multinode.sh hosts)
 #
 # Exit 77 (skip) when slurmctld/slurmd/munged are missing or not root
 # (Debian: apt-get install slurmctld slurmd slurm-client munge).
@@ -185,9 +187,37 @@ do_job() {
     log "$name: passed"
 }
 
+# scaling DIR [NODES]: slurm/scaling.sh at 1 and 2 ranks (1 and 3 over
+# NODES > 1 hosts, filled 2 ranks per host, so the 3-rank runs span two),
+# tiny sizes, outside Slurm (MPR_MPIRUN may name the simulated hosts'
+# launcher); checks the runs in runs.csv and scaling.h5, and the plots.
+do_scaling() {
+    local w=$1 nodes=${2:-1} hosts=${3:-} ranks="1 2" d
+    [ "$nodes" = 1 ] || ranks="1 3"
+    [ -z "$hosts" ] || [ -f "$hosts/hostfile" ] || skip "no simulated hosts in $hosts"
+    rm -rf "$w"; mkdir -p "$w"
+    "$HERE/../slurm/scaling.sh" --app pi --ranks "$ranks" --reps 2 --size 1e6 --out "$w"
+    d=$w
+    [ "$(grep -c '^pi,strong,' "$d/runs.csv")" = 4 ] || fail "$d/runs.csv does not hold 4 runs"
+    grep -q ",3.1410920000," "$d/runs.csv" || fail "the runs' answer is not pi's 1e6-trial estimate"
+    h5dump -d /runs/ranks "$d/scaling.h5" | grep -Eq '\(0\): 1, 1, [23], [23]' || fail "scaling.h5 lacks the runs"
+    h5dump -d /summary/speedup "$d/scaling.h5" | grep -q '(0): 1,' || fail "scaling.h5 lacks the summary"
+    h5dump -a /mpi_version "$d/scaling.h5" | grep -q 'Open MPI\|MPICH' || fail "scaling.h5 lacks the MPI version"
+    for f in speedup.png speedup.svg efficiency.png efficiency.svg summary.csv summary.md; do
+        [ -s "$d/$f" ] || fail "no $d/$f"
+    done
+    if [ "$nodes" != 1 ]; then
+        [ "$(awk -F, '$3 == 3 && $5 > 1' "$d/runs.csv" | wc -l)" = 2 ] ||
+            fail "the 3-rank runs did not span several hosts: $(cat "$d/runs.csv")"
+    fi
+    rm -rf "$w"
+    log "scaling: passed"
+}
+
 case "${1:-}" in
     up) do_up "${2:?DIR}" ;;
+    scaling) do_scaling "${2:?DIR}" "${3:-1}" "${4:-}" ;;
     down) do_down "${2:?DIR}" ;;
     job) do_job "${2:?DIR}" "${3:?NAME}" ;;
-    *) echo "usage: $0 up DIR | job DIR pi|pi-srun|primes|verify_prime|scaling | down DIR" >&2; exit 2 ;;
+    *) echo "usage: $0 up DIR | job DIR pi|pi-srun|primes|verify_prime|scaling | down DIR | scaling DIR [NODES]" >&2; exit 2 ;;
 esac
