@@ -50,6 +50,8 @@ case $app in pi|primes|verify_prime) ;; *) echo "scaling.sh: --app $app is not p
 case $mode in strong|weak) ;; *) echo "scaling.sh: --mode is strong or weak" >&2; exit 2 ;; esac
 [ "$app.$mode" != verify_prime.weak ] || { echo "scaling.sh: verify_prime has no size to grow (strong only)" >&2; exit 2; }
 
+# with --out, nothing is written elsewhere
+[ -z "$out" ] || MPR_RESULTS=${MPR_RESULTS:-$(dirname "$out")}
 mpr_job_init
 [ -n "$ranks" ] || ranks=$(seq -s ' ' 1 $(( ${SLURM_NTASKS:-$(nproc)} + 1 )))
 if [ -z "$size" ]; then
@@ -57,7 +59,7 @@ if [ -z "$size" ]; then
 fi
 out=${out:-$MPR_RESULTS/scaling-${SLURM_ARRAY_JOB_ID:-$JOB}}
 mkdir -p "$out/log"
-host_list() { sort "$1" | uniq -c | awk '{printf "%s%s*%s", NR > 1 ? " " : "", $2, $1}'; }
+host_list() { sort "$1" | uniq -c | awk '{ printf "%s%s*%s", (NR > 1 ? " " : ""), $2, $1 }'; }
 
 # app_args WORKERS RANKS: the app's command line for this run.
 app_args() {

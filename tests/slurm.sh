@@ -200,6 +200,8 @@ do_scaling() {
     d=$w
     [ "$(grep -c '^pi,strong,' "$d/runs.csv")" = 4 ] || fail "$d/runs.csv does not hold 4 runs"
     grep -q ",3.1410920000," "$d/runs.csv" || fail "the runs' answer is not pi's 1e6-trial estimate"
+    [ -z "$(awk -F, 'NR > 1 && $6 !~ /^[^ ]+\*[0-9]+( [^ ]+\*[0-9]+)*$/' "$d/runs.csv")" ] ||
+        fail "runs without their hosts in $d/runs.csv"
     h5dump -d /runs/ranks "$d/scaling.h5" | grep -Eq '\(0\): 1, 1, [23], [23]' || fail "scaling.h5 lacks the runs"
     h5dump -d /summary/speedup "$d/scaling.h5" | grep -q '(0): 1,' || fail "scaling.h5 lacks the summary"
     h5dump -a /mpi_version "$d/scaling.h5" | grep -q 'Open MPI\|MPICH' || fail "scaling.h5 lacks the MPI version"
