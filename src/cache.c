@@ -159,6 +159,8 @@ static void close_and_unlock(hid_t f, int fd)
 
 int mpr_cache_open(mpr_cache **out, const char *path, const char *code_version)
 {
+    if (out)
+        *out = NULL;
     if (!out || !path || !*path)
         return mpr__fail(MPR_EINVAL, "mpr_cache_open: %s is NULL or empty",
                          out ? "path" : "out pointer");

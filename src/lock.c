@@ -49,6 +49,16 @@ int mpr__sync_check(const char *what, mpr_lock l, uint32_t kind1, uint32_t kind2
         return mpr__fail(MPR_EINVAL,
                          "%s: not a handle of the right kind (home %d, kind 0x%x, offset %llu)",
                          what, l.home, l.kind, (unsigned long long)l.offset);
+    /* The object's bytes, as mpr__sync_make carved them: a forged offset
+     * must not reach the window (out of bounds here, an assertion at a
+     * remote heap server). */
+    uint64_t bytes = l.kind == MPR__KIND_LOCK || l.kind == MPR__KIND_EVENT ? 8
+                     : l.kind == MPR__KIND_COND ? 8 + 8 * (uint64_t)mpr__rt.size
+                                                : 16;
+    if (!mpr__shm_span_ok(l.offset, bytes))
+        return mpr__fail(MPR_EINVAL,
+                         "%s: a damaged handle (offset %llu is outside the shared heap's objects)",
+                         what, (unsigned long long)l.offset);
     return MPR_OK;
 }
 

@@ -426,6 +426,9 @@ int64_t mpr__shm_cas64(int home, uint64_t offset, int64_t expect, int64_t desire
 /* Carves bytes (8-aligned, zeroed) from this rank's node heap. Returns
  * MPR_OK or MPR_ENOMEM with the sizes in the message. */
 int mpr__shm_alloc(size_t bytes, int32_t *home, uint64_t *offset);
+/* true if bytes at offset (8-aligned) lie in the objects' part of a heap:
+ * how handles that come from callers are checked before any access. */
+bool mpr__shm_span_ok(uint64_t offset, uint64_t bytes);
 /* Calls try_once(ctx) until it returns non-zero (MPR_OK) or the timeout
  * passes (MPR_ETIMEDOUT, no message), pausing with wait.c's backoff. */
 int mpr__shm_poll(int (*try_once)(const void *ctx), const void *ctx, double timeout);

@@ -431,15 +431,18 @@ int mpr_pool_new_opts(mpr_pool **out, int nworkers, const mpr_pool_options *opts
         opts = &none;
     if (nworkers < 0)
         return mpr__fail(MPR_EINVAL, "Pool(%d): the number of workers must be >= 0", nworkers);
+    if (opts->maxtasksperchild < 0)
+        return mpr__fail(MPR_EINVAL, "Pool: maxtasksperchild is %d; it must be > 0, or 0 for none",
+                         opts->maxtasksperchild);
     int free_ranks = mpr__rt.nfree;
     int k = nworkers ? nworkers : free_ranks;
     if (k == 0 || k > free_ranks)
         return mpr__fail(MPR_ENORANK,
                          "Pool(%d) needs %d free worker rank%s, %d %s free (%d ranks in all, rank "
-                         "0 is the parent); launch with `mpirun -n %d`",
+                         "0 is the parent); launch with `mpirun -n %lld`",
                          nworkers, k ? k : 1, k == 1 ? "" : "s", free_ranks,
                          free_ranks == 1 ? "is" : "are", mpr__rt.size,
-                         mpr__rt.size - free_ranks + (k ? k : 1));
+                         (long long)mpr__rt.size - free_ranks + (k ? k : 1)); /* k may be INT_MAX */
     mpr__fnref init_ref;
     if (opts->initializer)
         MPR_CHECK(mpr__fnref_make((void (*)(void))opts->initializer, &init_ref));
@@ -587,6 +590,10 @@ static int check_map_args(const void *in, size_t n, size_t in_size, const void *
         return mpr__fail(MPR_EINVAL, "map: %s buffer is NULL", in ? "out" : "in");
     if (in_size > (size_t)INT32_MAX || out_size > (size_t)INT32_MAX)
         return mpr__fail(MPR_ETOOBIG, "map: items of %zu/%zu bytes are too large", in_size,
+                         out_size);
+    /* No buffer holds that much; a product that wraps would size the copies wrong. */
+    if (n > SIZE_MAX / in_size || n > SIZE_MAX / out_size)
+        return mpr__fail(MPR_ETOOBIG, "map: %zu items of %zu/%zu bytes overflow size_t", n, in_size,
                          out_size);
     return MPR_OK;
 }

@@ -115,6 +115,14 @@ int mpr__call(int home, const mpr__request *req, mpr__reply *rep)
 {
     memset(rep, 0, sizeof *rep);
     MPR_CHECK(mpr__require_init());
+    /* A damaged or forged handle must not reach MPI_Send: a home past the job
+     * is MPI_ERR_RANK, and MPI_PROC_NULL (-2) would "send" and then receive
+     * an empty reply. */
+    if (home < 0 || home >= mpr__rt.size)
+        return mpr__fail(MPR_EINVAL,
+                         "handle names home rank %d, the job has ranks 0..%d: an uninitialized "
+                         "or damaged handle",
+                         home, mpr__rt.size - 1);
     mpr__wbuf w;
     mpr__wbuf_init(&w);
     int count = 0;
@@ -219,6 +227,13 @@ static service_object *lookup(const mpr__request *req, mpr__answer *ans)
 {
     uint32_t owner = MPR__ID_OWNER(req->id);
     uint64_t index = MPR__ID_INDEX(req->id);
+    if (owner >= svc.nobjects) {
+        mpr__answer_fail(ans, MPR_ENOTFOUND,
+                         "object %llu names manager %u, which never existed at rank 0: a "
+                         "damaged handle",
+                         (unsigned long long)req->id, owner);
+        return NULL;
+    }
     if (owner && !manager_at(owner)) {
         mpr__answer_fail(ans, MPR_ECLOSED,
                          "manager %u was shut down, and object %llu with it: use its objects "

@@ -271,8 +271,15 @@ int mpr__shm_op(int home, uint32_t op, char type, uint64_t offset, uint32_t coun
     return apply_remote(home, &rq, origin, compare, result);
 }
 
+bool mpr__shm_span_ok(uint64_t offset, uint64_t bytes)
+{
+    return offset >= HEADER && offset % 8 == 0 && offset <= shm.heap_size &&
+           bytes <= shm.heap_size - offset;
+}
+
 /* The word operations lock.c and sync.c build on. A failure here means
- * MPI itself broke (handles were checked when made), so it is a bug. */
+ * MPI itself broke (handles were checked with mpr__shm_span_ok), so it is
+ * a bug. */
 int64_t mpr__shm_i64(int home, uint32_t op, uint64_t offset, int64_t arg)
 {
     int64_t old = 0;
@@ -513,12 +520,24 @@ static int carve(char typecode, size_t n, int lock, int32_t *home, uint64_t *off
     return MPR_OK;
 }
 
-static int check_elems(const char *what, int32_t home, uint32_t type, uint64_t len, size_t start,
-                       size_t n)
+/* A handle is checked before any window access: the local path has no
+ * server to refuse a damaged offset, and buf (the caller's element or
+ * elements) must not be NULL. */
+static int check_elems(const char *what, int32_t home, uint32_t type, uint64_t offset, uint64_t len,
+                       size_t start, size_t n, const void *buf)
 {
-    if (home < 0 || home >= mpr__rt.size || mpr_typecode_size(code_of(type)) == 0)
+    size_t es = mpr_typecode_size(code_of(type));
+    if (home < 0 || home >= mpr__rt.size || es == 0)
         return mpr__fail(MPR_EINVAL, "%s: not a Value/Array handle (home %d, type 0x%x)", what,
                          home, type);
+    if (offset < HEADER || offset > shm.heap_size || len > (shm.heap_size - offset) / es)
+        return mpr__fail(MPR_EINVAL,
+                         "%s: a damaged Value/Array handle (%llu elements at offset %llu of a "
+                         "%llu-byte heap)",
+                         what, (unsigned long long)len, (unsigned long long)offset,
+                         (unsigned long long)shm.heap_size);
+    if (!buf)
+        return mpr__fail(MPR_EINVAL, "%s: the element pointer is NULL", what);
     if (start > len || n > len - start || n == 0)
         return mpr__fail(MPR_EINVAL, "%s: elements [%zu, %zu) are outside [0, %llu)", what, start,
                          start + n, (unsigned long long)len);
@@ -532,6 +551,8 @@ static uint64_t elem_off(uint64_t base, uint32_t type, size_t index)
 
 static int lock_of(int32_t home, uint32_t type, uint64_t lk, mpr_lock *out)
 {
+    if (!out)
+        return mpr__fail(MPR_EINVAL, "get_lock: the out pointer is NULL");
     if (!(type & FLAG_LOCK))
         return mpr__fail(MPR_ESTATE, "a raw Value/Array (lock=0) has no lock: create it with "
                                      "lock=1 or use a separate mpr_lock");
@@ -553,13 +574,13 @@ int mpr_value_new(mpr_value *v, char typecode, const void *init, int lock)
 
 int mpr_value_load(mpr_value v, void *out)
 {
-    MPR_CHECK(check_elems("mpr_value_load", v.home, v.type, 1, 0, 1));
+    MPR_CHECK(check_elems("mpr_value_load", v.home, v.type, v.offset, 1, 0, 1, out));
     return mpr__shm_op(v.home, MPR__SHM_READ, code_of(v.type), v.offset, 1, NULL, NULL, out);
 }
 
 int mpr_value_store(mpr_value v, const void *in)
 {
-    MPR_CHECK(check_elems("mpr_value_store", v.home, v.type, 1, 0, 1));
+    MPR_CHECK(check_elems("mpr_value_store", v.home, v.type, v.offset, 1, 0, 1, in));
     return mpr__shm_op(v.home, MPR__SHM_WRITE, code_of(v.type), v.offset, 1, in, NULL, NULL);
 }
 
@@ -597,21 +618,21 @@ int mpr_array_new(mpr_array *a, char typecode, size_t length, const void *init, 
 
 int mpr_array_read(mpr_array a, size_t start, size_t n, void *out)
 {
-    MPR_CHECK(check_elems("mpr_array_read", a.home, a.type, a.length, start, n));
+    MPR_CHECK(check_elems("mpr_array_read", a.home, a.type, a.offset, a.length, start, n, out));
     return mpr__shm_op(a.home, MPR__SHM_READ, code_of(a.type), elem_off(a.offset, a.type, start),
                        (uint32_t)n, NULL, NULL, out);
 }
 
 int mpr_array_write(mpr_array a, size_t start, size_t n, const void *in)
 {
-    MPR_CHECK(check_elems("mpr_array_write", a.home, a.type, a.length, start, n));
+    MPR_CHECK(check_elems("mpr_array_write", a.home, a.type, a.offset, a.length, start, n, in));
     return mpr__shm_op(a.home, MPR__SHM_WRITE, code_of(a.type), elem_off(a.offset, a.type, start),
                        (uint32_t)n, in, NULL, NULL);
 }
 
 int mpr_array_fetch_add(mpr_array a, size_t index, const void *delta, void *old)
 {
-    MPR_CHECK(check_elems("fetch_add", a.home, a.type, a.length, index, 1));
+    MPR_CHECK(check_elems("fetch_add", a.home, a.type, a.offset, a.length, index, 1, delta));
     char tmp[8];
     return mpr__shm_op(a.home, MPR__SHM_ADD, code_of(a.type), elem_off(a.offset, a.type, index), 1,
                        delta, NULL, old ? old : tmp);
@@ -620,7 +641,10 @@ int mpr_array_fetch_add(mpr_array a, size_t index, const void *delta, void *old)
 int mpr_array_compare_and_swap(mpr_array a, size_t index, const void *expected, const void *desired,
                                void *old)
 {
-    MPR_CHECK(check_elems("compare_and_swap", a.home, a.type, a.length, index, 1));
+    MPR_CHECK(
+        check_elems("compare_and_swap", a.home, a.type, a.offset, a.length, index, 1, desired));
+    if (!expected)
+        return mpr__fail(MPR_EINVAL, "compare_and_swap: expected is NULL");
     char seen[8];
     size_t es = mpr_typecode_size(code_of(a.type));
     MPR_CHECK(mpr__shm_op(a.home, MPR__SHM_CAS, code_of(a.type), elem_off(a.offset, a.type, index),
@@ -641,8 +665,10 @@ char mpr_array_typecode(mpr_array a) { return code_of(a.type); }
 
 void *mpr_array_ptr(mpr_array a)
 {
-    if (!shm.up || a.home != shm.leader || mpr_typecode_size(code_of(a.type)) == 0)
-        return NULL;
+    size_t es = mpr_typecode_size(code_of(a.type));
+    if (!shm.up || a.home != shm.leader || es == 0 || a.offset < HEADER ||
+        a.offset > shm.heap_size || a.length > (shm.heap_size - a.offset) / es)
+        return NULL; /* also for a damaged handle */
     return shm.mem + a.offset;
 }
 

@@ -176,6 +176,8 @@ static int wake_oldest(mpr_condition c, int64_t *slots, int n)
 int mpr_condition_notify(mpr_condition c, int n)
 {
     MPR_CHECK(cond_check("mpr_condition_notify", c));
+    if (n < 0) /* Python's notify(-1) is a ValueError */
+        return mpr__fail(MPR_EINVAL, "mpr_condition_notify: n is %d; it must be >= 0", n);
     int size = mpr__rt.size;
     int64_t *slots = malloc(sizeof *slots * (size_t)size);
     if (!slots)
