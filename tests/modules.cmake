@@ -9,6 +9,14 @@ mpr_add_mpi_test(runtime no_workers RANKS 1)
 add_test(NAME runtime.no_workers.singleton COMMAND $<TARGET_FILE:test_runtime> no_workers)
 set_tests_properties(runtime.no_workers.singleton PROPERTIES TIMEOUT 60
   LABELS "runtime;singleton" ENVIRONMENT "${MPR_TEST_ENV}")
+if(MPR_SANITIZE)
+  # LeakSanitizer's tracer thread itself crashes at exit in an Open MPI
+  # singleton ("Tracer caught signal 11 ... LeakSanitizer has encountered a
+  # fatal error"), also with mpr's signal handlers off; the same case under
+  # mpiexec (runtime.no_workers.np1) keeps leak checking. ASan and UBSan stay on.
+  set_property(TEST runtime.no_workers.singleton APPEND PROPERTY ENVIRONMENT
+    "ASAN_OPTIONS=detect_leaks=0")
+endif()
 
 foreach(case start_join many raise no_free_rank join_timeout loop worker_cannot_spawn big_argument)
   mpr_add_mpi_test(process ${case} RANKS 2 4 8)
