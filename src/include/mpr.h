@@ -97,7 +97,8 @@ MPR_EXTERN int mpr_init(int *argc, char ***argv);
 
 /* Ranks: rank 0 only. Waits for every started Process to end (as Python joins
  * non-daemon children at exit), stops the workers and finalizes MPI.
- * Returns: MPR_OK, MPR_ESTATE (not initialized), MPR_EMPI. */
+ * Returns: MPR_OK, MPR_ESTATE (not initialized), MPR_ERANK (not rank 0),
+ * MPR_EMPI. */
 MPR_EXTERN int mpr_finalize(void);
 
 /* This rank in MPI_COMM_WORLD, and the number of ranks (0 and 1 before init). */
@@ -282,7 +283,8 @@ MPR_EXTERN int mpr_pool_size(const mpr_pool *p);
  * Returns: MPR_OK; MPR_ETASK (an item failed: mpr_last_error has the first
  * failure's message, item index, rank and host; the other items were still
  * computed and out holds their results); MPR_ECLOSED (pool closed);
- * MPR_EINVAL (sizes 0 with n > 0, NULL buffers); MPR_EFUNC. */
+ * MPR_EINVAL (sizes 0 with n > 0, NULL buffers); MPR_ETOOBIG (items larger
+ * than INT32_MAX bytes, or n * size overflowing); MPR_EFUNC. */
 MPR_EXTERN int mpr_pool_map(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n, size_t in_size,
                             void *out, size_t out_size, size_t chunksize);
 /* map over a struct of arguments per item (Python's starmap): the same
@@ -668,7 +670,7 @@ MPR_EXTERN int mpr_condition_wait_for(mpr_condition c, int (*pred)(void *ctx), v
                                       double timeout);
 /* Caller holds the lock. Wakes up to n waiters (the longest waiting
  * first) / all of them. Returns the number woken (>= 0), MPR_ESTATE
- * (lock not held), MPR_EINVAL. */
+ * (lock not held), MPR_EINVAL (n < 0, or a damaged handle). */
 MPR_EXTERN int mpr_condition_notify(mpr_condition c, int n);
 MPR_EXTERN int mpr_condition_notify_all(mpr_condition c);
 
