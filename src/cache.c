@@ -285,10 +285,14 @@ static int lookup(hid_t f, const char *name, const mpr__wbuf *key, void **value,
         H5Aclose(a);
     H5Gclose(g);
     int found = 1;
+    /* The analyzer loses sum and key across the HDF5 calls and reports them
+     * as garbage; both are set (sum = 0 above, key by make_key). */
+    // NOLINTBEGIN(clang-analyzer-core.UndefinedBinaryOperatorResult)
     if (!stored_key || !data || ok < 0 || XXH64(data, *vlen, 0) != sum)
         found = -1;
     else if (klen != key->len || memcmp(stored_key, key->data, klen) != 0)
         found = 0; /* another key with the same hash */
+    // NOLINTEND(clang-analyzer-core.UndefinedBinaryOperatorResult)
     free(stored_key);
     if (found != 1)
         free(data);
@@ -352,7 +356,9 @@ static herr_t store(hid_t f, const char *name, const mpr__wbuf *key, const void 
     hid_t g = H5Gcreate2(f, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
         return -1;
-    herr_t rc = write_bytes(g, "key", key->data, key->len);
+    /* key is built by make_key before any call reaches here. */
+    herr_t rc =
+        write_bytes(g, "key", key->data, key->len); // NOLINT(clang-analyzer-core.CallAndMessage)
     if (rc >= 0)
         rc = write_bytes(g, "value", value, vlen);
     uint64_t sum = XXH64(value, vlen, 0);

@@ -780,6 +780,19 @@ int mpr_pool_starmap(mpr_pool *p, mpr_map_fn fn, const void *args, size_t n, siz
     return mpr_pool_map(p, fn, args, n, args_size, out, out_size, chunksize);
 }
 
+/* A job was queued: make a first turn of progress. If that fails, the call
+ * fails and hands out no result handle (the job itself stays queued and is
+ * reaped when it finishes). */
+static int submitted(mpr_pool *p, mpr_async **result)
+{
+    int rc = progress(p);
+    if (rc < 0 && result && *result) {
+        mpr_async_free(*result);
+        *result = NULL;
+    }
+    return rc < 0 ? rc : MPR_OK;
+}
+
 static mpr_async *new_async(mpr_pool *p, job *j)
 {
     mpr_async *r = calloc(1, sizeof *r);
@@ -808,8 +821,7 @@ int mpr_pool_map_async(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n, siz
         *result = new_async(p, j);
     if (j->finished)
         run_callbacks(j);
-    MPR_CHECK(progress(p));
-    return MPR_OK;
+    return submitted(p, result);
 }
 
 int mpr_pool_imap(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n, size_t in_size,
@@ -866,7 +878,8 @@ int mpr_imap_next(mpr_imap *m, void *out, size_t *index, double timeout)
     m->next++;
     if (index)
         *index = i;
-    memcpy(out, j->out + i * j->out_size, j->out_size);
+    if (j->out_size)
+        memcpy(out, j->out + i * j->out_size, j->out_size);
     if (j->item_state[i] == ITEM_FAILED)
         return mpr__fail(MPR_ETASK, "imap: item %zu failed (the job's first failure: %s)", i,
                          j->error);
@@ -909,8 +922,7 @@ int mpr_pool_apply_async(mpr_pool *p, mpr_target fn, const void *arg, size_t len
     j->user = user;
     if (result)
         *result = new_async(p, j);
-    MPR_CHECK(progress(p));
-    return MPR_OK;
+    return submitted(p, result);
 }
 
 int mpr_pool_apply(mpr_pool *p, mpr_target fn, const void *arg, size_t len, void *res, size_t cap,
@@ -939,6 +951,8 @@ int mpr_async_wait(mpr_async *r, double timeout)
 
 int mpr_async_get(mpr_async *r, void *res, size_t cap, size_t *len, double timeout)
 {
+    if (!r)
+        return mpr__fail(MPR_EINVAL, "AsyncResult is NULL");
     MPR_CHECK(mpr_async_wait(r, timeout));
     job *j = r->job;
     MPR_CHECK(job_outcome(j));

@@ -372,7 +372,7 @@ static uint64_t heap_size_setting(void)
         v <<= 20;
     else if (*end == 'g' || *end == 'G')
         v <<= 30;
-    if (v < 2 * HEADER || v > ((uint64_t)1 << 40)) {
+    if (v < (uint64_t)2 * HEADER || v > ((uint64_t)1 << 40)) {
         MPR_WARN("MPR_HEAP_SIZE=%s is out of range [128, 1T]; using %d bytes", s, DEFAULT_HEAP);
         return DEFAULT_HEAP;
     }
