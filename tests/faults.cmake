@@ -3,6 +3,9 @@
 # no orphans (issue 9).
 add_executable(test_faults test_faults.c)
 target_link_libraries(test_faults PRIVATE mpr::mpr mpr_build_flags)
+if(MPR_SANITIZE)
+  target_compile_definitions(test_faults PRIVATE MPR_TEST_SANITIZED)
+endif()
 
 function(mpr_add_fault_test case status text)
   mpr_mpi_command(launch 3)
