@@ -286,7 +286,8 @@ static int search_queue(const options *o, u64vec *primes, busy_time *busy, size_
     free(ps);
     mpr_queue_free(a.search_space);
     mpr_queue_free(a.verified_primes);
-    qsort(primes->v, primes->n, sizeof *primes->v, cmp_u64);
+    if (primes->n) /* qsort wants a real array, even of no elements */
+        qsort(primes->v, primes->n, sizeof *primes->v, cmp_u64);
     return status;
 }
 

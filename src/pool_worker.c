@@ -242,6 +242,16 @@ static bool serve_one(worker_state *ws)
     MPR_ASSERT(mpr__mrecv_alloc(&msg, &st, &raw, &len) == MPR_OK);
     mpr__pool_cmd c;
     MPR_ASSERT(mpr__pool_cmd_decode(raw, len, &c));
+    /* The items sit at an arbitrary offset inside the message; user code
+     * may cast them to its structs, so they get a buffer of their own,
+     * aligned as malloc aligns. */
+    void *data = NULL;
+    if (c.data_len) {
+        data = malloc(c.data_len);
+        MPR_ASSERT(data);
+        memcpy(data, c.data, c.data_len);
+        c.data = data;
+    }
     bool go_on = c.kind != MPR__POOL_STOP;
     void (*fn)(void) = NULL;
     if (go_on)
@@ -255,6 +265,7 @@ static bool serve_one(worker_state *ws)
         serve_static(ws, &c, (mpr_map_fn)fn);
     else if (c.kind == MPR__POOL_SPMD)
         serve_spmd(ws, &c, (mpr_spmd_fn)fn);
+    free(data);
     free(raw);
     return go_on;
 }

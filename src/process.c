@@ -297,7 +297,14 @@ void mpr__worker_run_task(void *msg, size_t len)
         snprintf(message, sizeof message, "rank %d (%s) %s: %s", mpr__rt.rank, mpr__rt.host, name,
                  mpr_last_error());
     } else {
-        code = ((mpr_target)fn)(arg_len ? arg : NULL, arg_len);
+        /* Aligned as malloc aligns, whatever its offset in the message: a
+         * target may cast its argument to a struct. */
+        void *aligned = arg_len ? malloc(arg_len) : NULL;
+        MPR_ASSERT(aligned || !arg_len);
+        if (arg_len)
+            memcpy(aligned, arg, arg_len);
+        code = ((mpr_target)fn)(aligned, arg_len);
+        free(aligned);
         message[0] = '\0';
         if (mpr__raise_message()[0])
             snprintf(message, sizeof message, "rank %d (%s) %s: %s", mpr__rt.rank, mpr__rt.host,
