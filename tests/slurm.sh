@@ -141,9 +141,9 @@ sub() {
     local w=$1 name=$2 script=$3; shift 3
     local t0=$SECONDS rc=0
     (cd "$w/results" && env "$@" MPR_BIN="$MPR_BIN" MPR_RESULTS="$w/results/$name" \
-        sbatch --wait -n 2 -t 5 -J "$name" -o "$w/results/%x-%j.log" "$HERE/../slurm/$script") ||
+        sbatch --wait -n 2 -t 5 -J "$name" -o "$w/results/%x.%j.log" "$HERE/../slurm/$script") ||
         rc=$?
-    cat "$w/results/$name"-*.log
+    cat "$w/results/$name".*.log
     log "$name: sbatch --wait returned $rc after $((SECONDS - t0)) s"
     [ $rc = 0 ] || fail "job $name exited with $rc"
 }
@@ -162,7 +162,7 @@ do_job() {
             local launcher=mpirun; [ "$name" = pi ] || launcher=srun
             sub "$w" "$name" pi.sbatch TRIALS=1e6 MPR_LAUNCHER=$launcher
             expect "$r"/pi-*.txt '^3\.1410920000$'
-            expect "$w/results/$name"-*.log 'launcher '"$launcher"
+            expect "$w/results/$name".*.log 'launcher '"$launcher"
             h5dump -d /estimate "$r"/pi-*.h5 | grep -q '3.14109' || fail "pi's HDF5 file lacks the estimate"
             ;;
         primes)
