@@ -74,10 +74,30 @@ void mpr__log(int level, const char *fmt, ...) MPR_PRINTF(2, 3);
 typedef struct {
     unsigned polls;
     long sleep_ns;
+    uint32_t bell_seen; /* the doorbell's count before the last poll */
 } mpr__backoff;
 void mpr__backoff_reset(mpr__backoff *b);
 /* Pause once; never longer than `limit_s` seconds (negative: no limit). */
 void mpr__backoff_pause(mpr__backoff *b, double limit_s);
+/* The step of mpr__backoff_pause before its sleep: counts the poll, yields
+ * when the pause would, and returns the nanoseconds to sleep (0: none). */
+long mpr__backoff_next(mpr__backoff *b, double limit_s);
+
+/* doorbell.c: a futex word per rank in node-shared memory. After sending
+ * to a rank of its node, a sender rings that rank's bell, which ends the
+ * rank's backoff sleep at once. Ranks of other nodes (or every rank, when
+ * no shared window can be made) are a no-op to ring. */
+int mpr__doorbell_init(void);
+void mpr__doorbell_fini(void);
+void mpr__doorbell_ring(int world_rank);
+/* How mpr sends point to point: MPI_Isend of count bytes to dest on comm,
+ * a ring of the receiver's bell (dest_world: its world rank), and a wait
+ * with backoff until the send completes. Returns an MPI error code. */
+int mpr__send(const void *buf, int count, int dest, int tag, MPI_Comm comm, int dest_world);
+/* The calling rank's ring count, read before polling MPI. */
+uint32_t mpr__doorbell_seen(void);
+/* Sleeps up to ns nanoseconds, or less if the bell rang since `seen`. */
+void mpr__doorbell_sleep(uint32_t seen, long ns);
 /* Deadline in MPI_Wtime seconds for a timeout (negative timeout: +inf). */
 double mpr__deadline(double timeout);
 /* Seconds left until the deadline, 0 when passed. */
@@ -272,6 +292,7 @@ enum {
     MPR__OP_MDICT_KEYS,
     MPR__OP_MDICT_ITEMS,
     MPR__OP_MDICT_SETDEFAULT,
+    MPR__OP_SYNC, /* no object: answered once the client's earlier requests are */
     MPR__OP_COUNT
 };
 
@@ -279,16 +300,21 @@ typedef struct {
     uint32_t op;
     uint32_t kind; /* object kind the client believes it holds */
     uint64_t id;
-    uint32_t end; /* pipe end, or queue flags */
-    uint64_t arg; /* capacity of the caller's buffer, maxsize, ... */
+    uint32_t end;   /* pipe end, or queue flags */
+    uint32_t flags; /* MPR__REQ_POSTED: answer only a failure (posted.c) */
+    uint64_t arg;   /* capacity of the caller's buffer, maxsize, ... */
     double timeout;
     const void *payload;
     size_t payload_len;
     int client; /* set by the server: the requesting rank (RLock owners) */
 } mpr__request;
 
+enum { MPR__REQ_POSTED = 1u };
+enum { MPR__REP_POSTED = 1u }; /* a posted request failed; value is its object id */
+
 typedef struct {
     int code;
+    uint32_t flags;
     uint64_t value;
     char error[512];
     const void *payload; /* points into raw */
@@ -304,6 +330,7 @@ int mpr__call(int home, const mpr__request *req, mpr__reply *rep);
  * or malformed message, never a read past its end (fuzzed by
  * tests/fuzz/fuzz_wire.c). Pointers in the result point into raw. */
 bool mpr__request_decode(const void *raw, size_t len, mpr__request *req);
+int mpr__request_encode(mpr__wbuf *w, const mpr__request *req);
 bool mpr__reply_decode(const void *raw, size_t len, mpr__reply *rep);
 void mpr__reply_free(mpr__reply *rep);
 /* Like mpr__call for requests without a payload in the answer. */
@@ -311,6 +338,17 @@ int mpr__call_simple(int home, const mpr__request *req, uint64_t *value);
 /* Like mpr__call for requests answered with bytes: MPR_OK copies them into
  * buf (cap bytes) and sets *len; MPR_ETRUNC sets *len to the size needed. */
 int mpr__call_into(int home, const mpr__request *req, void *buf, size_t cap, size_t *len);
+
+/* posted.c: requests sent without waiting for their answer (puts on
+ * unbounded queues from worker ranks). mpr__post sends one; a failure comes
+ * back later as an error reply, taken in by mpr__call (posted_refused) and
+ * returned by the next post to the same object. mpr__posted_synced marks a
+ * completed round trip to home; mpr__posted_flush, at a task's end, makes
+ * sure every post was served and reports refusals not yet returned. */
+int mpr__post(int home, const mpr__request *req);
+void mpr__posted_refused(const mpr__reply *rep);
+void mpr__posted_synced(int home);
+void mpr__posted_flush(void);
 
 /* What a server-side handler answers. The payload is borrowed from the
  * object until the answer is sent (the service sends before it touches the
@@ -350,12 +388,27 @@ int mpr__answer_fail(mpr__answer *ans, int code, const char *fmt, ...) MPR_PRINT
 int mpr__service_start(void);
 void mpr__service_stop(void);
 
+/* self_call.c: rank 0's calls to its own service thread, handed over in
+ * memory instead of through MPI. Client (rank 0's main thread): hands the
+ * encoded request over (the wbuf's bytes change owner) and sleeps until the
+ * reply is in; *reply is malloc'd. Server (the service thread): takes the
+ * request if one is waiting (true, *raw malloc'd) and answers it. The
+ * request rings rank 0's doorbell, which wakes the service thread. */
+int mpr__self_call_init(void);
+void mpr__self_call_fini(void);
+void mpr__self_call(mpr__wbuf *request, void **reply, size_t *reply_len);
+bool mpr__self_take_request(void **raw, size_t *len);
+void mpr__self_reply(mpr__wbuf *reply);
+
 /* Object kinds, checked by the server against the handle. */
 enum {
     MPR__KIND_QUEUE = 0x51554555u,
     MPR__KIND_JQUEUE = 0x4a515545u,
     MPR__KIND_PIPE = 0x50495045u
 };
+/* Set in the kind of an unbounded queue: its puts may be posted (posted.c),
+ * since they never block. The server stores the kind with the flag. */
+enum { MPR__KIND_UNBOUNDED = 0x80000000u };
 
 /* ---------------------------------------------- manager.c, mlist.c, mdict.c */
 

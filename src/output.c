@@ -34,8 +34,7 @@ static ssize_t forward_write(void *cookie, const char *buf, size_t n)
     size_t done = 0;
     while (done < n) {
         size_t chunk = n - done > (1u << 30) ? (1u << 30) : n - done;
-        if (MPI_Send(buf + done, (int)chunk, MPI_BYTE, 0, MPR__TAG_OUT, mpr__rt.comm_svc) !=
-            MPI_SUCCESS)
+        if (mpr__send(buf + done, (int)chunk, 0, MPR__TAG_OUT, mpr__rt.comm_svc, 0) != MPI_SUCCESS)
             return -1;
         done += chunk;
     }
@@ -97,6 +96,7 @@ int mpr__output_serve(MPI_Message *msg, const MPI_Status *st)
     fwrite(data, 1, len, stdout);
     free(data);
     atomic_fetch_add(&written[st->MPI_SOURCE], (uint64_t)len);
+    mpr__doorbell_ring(mpr__rt.rank); /* wakes a main thread in mpr__output_wait */
     return MPR_OK;
 }
 

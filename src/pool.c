@@ -105,6 +105,13 @@ static mpr_pool *live_pools;
 
 /* ------------------------------------------------------------ messages */
 
+/* Wakes the pool's workers from their sleep in a wait (doorbell.c). */
+static void ring_workers(const mpr_pool *p)
+{
+    for (int w = 1; w <= p->k; w++)
+        mpr__doorbell_ring(mpr_process_rank(p->workers[w]));
+}
+
 static int send_cmd(mpr_pool *p, int w, const mpr__pool_cmd *c)
 {
     mpr__wbuf wb;
@@ -114,9 +121,10 @@ static int send_cmd(mpr_pool *p, int w, const mpr__pool_cmd *c)
     int rc = wb.oom ? mpr__fail(MPR_ENOMEM, "no memory for a pool command")
                     : mpr__count_to_int(wb.len, &count);
     if (rc == MPR_OK) {
-        int mrc = MPI_Send(wb.data, count, MPI_BYTE, w, MPR__TAG_POOL_CMD, p->comm);
+        int mrc = mpr__send(wb.data, count, w, MPR__TAG_POOL_CMD, p->comm,
+                            mpr_process_rank(p->workers[w]));
         if (mrc != MPI_SUCCESS)
-            rc = mpr__mpi_fail(mrc, "MPI_Send(pool command)", __FILE__, __LINE__);
+            rc = mpr__mpi_fail(mrc, "send(pool command)", __FILE__, __LINE__);
     }
     mpr__wbuf_free(&wb);
     return rc;
@@ -687,6 +695,7 @@ static int map_static(mpr_pool *p, const mpr__fnref *fn, const void *in, size_t 
     MPI_Request req;
     unsigned char none[1];
     int mrc = MPI_Iscatterv(in, counts, displs, in_t, none, 0, in_t, 0, p->comm, &req);
+    ring_workers(p);
     if (mrc == MPI_SUCCESS && mpr__request_wait(&req, -1) == 1)
         mrc = MPI_Igatherv(none, 0, out_t, out, counts, displs, out_t, 0, p->comm, &req);
     else if (mrc == MPI_SUCCESS)

@@ -128,8 +128,8 @@ static void send_result(worker_state *ws, const mpr__pool_result *r)
     r2.output_bytes = mpr__output_flush();
     mpr__pool_result_encode(&w, &r2);
     MPR_ASSERT(!w.oom && w.len <= (size_t)INT32_MAX);
-    MPR_ASSERT(MPI_Send(w.data, (int)w.len, MPI_BYTE, 0, MPR__TAG_POOL_RES, ws->comm) ==
-               MPI_SUCCESS);
+    /* The pool's rank 0 is world rank 0. */
+    MPR_ASSERT(mpr__send(w.data, (int)w.len, 0, MPR__TAG_POOL_RES, ws->comm, 0) == MPI_SUCCESS);
     mpr__wbuf_free(&w);
 }
 
@@ -199,9 +199,11 @@ static void serve_static(worker_state *ws, const mpr__pool_cmd *c, mpr_map_fn fn
     st.output_bytes = mpr__output_flush();
     MPR_ASSERT(MPI_Igatherv(out, (int)count, out_t, NULL, NULL, NULL, out_t, 0, ws->comm, &req) ==
                MPI_SUCCESS);
+    mpr__doorbell_ring(0);
     MPR_ASSERT(mpr__request_wait(&req, -1) == 1);
     MPR_ASSERT(MPI_Igather(&st, (int)sizeof st, MPI_BYTE, NULL, 0, MPI_BYTE, 0, ws->comm, &req) ==
                MPI_SUCCESS);
+    mpr__doorbell_ring(0);
     MPR_ASSERT(mpr__request_wait(&req, -1) == 1);
     free(in);
     free(out);
@@ -228,6 +230,7 @@ static void serve_spmd(worker_state *ws, const mpr__pool_cmd *c, mpr_spmd_fn fn)
     MPI_Request req;
     MPR_ASSERT(MPI_Igather(&st, (int)sizeof st, MPI_BYTE, NULL, 0, MPI_BYTE, 0, ws->comm, &req) ==
                MPI_SUCCESS);
+    mpr__doorbell_ring(0);
     MPR_ASSERT(mpr__request_wait(&req, -1) == 1);
 }
 

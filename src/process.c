@@ -115,9 +115,9 @@ static int send_task(mpr_process *p)
     int count = 0, rc = w.oom ? mpr__fail(MPR_ENOMEM, "no memory to encode the task")
                               : mpr__count_to_int(w.len, &count);
     if (rc == MPR_OK) {
-        int mrc = MPI_Send(w.data, count, MPI_BYTE, p->rank, MPR__TAG_TASK, mpr__rt.comm_task);
+        int mrc = mpr__send(w.data, count, p->rank, MPR__TAG_TASK, mpr__rt.comm_task, p->rank);
         if (mrc != MPI_SUCCESS)
-            rc = mpr__mpi_fail(mrc, "MPI_Send(task)", __FILE__, __LINE__);
+            rc = mpr__mpi_fail(mrc, "send(task)", __FILE__, __LINE__);
     }
     mpr__wbuf_free(&w);
     return rc;
@@ -258,7 +258,7 @@ static void send_done(uint64_t task_id, int code, const char *message)
     mpr__wbuf_u64(&w, output_bytes);
     mpr__wbuf_str(&w, message);
     MPR_ASSERT(!w.oom);
-    MPR_ASSERT(MPI_Send(w.data, (int)w.len, MPI_BYTE, 0, MPR__TAG_DONE, mpr__rt.comm_task) ==
+    MPR_ASSERT(mpr__send(w.data, (int)w.len, 0, MPR__TAG_DONE, mpr__rt.comm_task, 0) ==
                MPI_SUCCESS);
     mpr__wbuf_free(&w);
 }
@@ -311,6 +311,7 @@ void mpr__worker_run_task(void *msg, size_t len)
                      name, mpr__raise_message());
     }
     mpr__fault_task_end();
+    mpr__posted_flush(); /* the task's puts are in their queues before join returns */
     if (message[0])
         /* Python prints the child's traceback on the child's stderr. */
         fprintf(stderr, "Process %s:\nmpr_raise: %s\n", name, message);

@@ -46,8 +46,9 @@ static int queue_create(const mpr__request *req, void **impl, uint32_t *kind, mp
         return mpr__answer_fail(ans, MPR_ENOMEM, "rank 0 has no memory for a queue");
     q->tail = &q->head;
     q->maxsize = (size_t)req->arg;
-    q->joinable = req->kind == MPR__KIND_JQUEUE;
-    *kind = q->joinable ? MPR__KIND_JQUEUE : MPR__KIND_QUEUE;
+    q->joinable = (req->kind & ~MPR__KIND_UNBOUNDED) == MPR__KIND_JQUEUE;
+    *kind =
+        (q->joinable ? MPR__KIND_JQUEUE : MPR__KIND_QUEUE) | (q->maxsize ? 0 : MPR__KIND_UNBOUNDED);
     *impl = q;
     return MPR_OK;
 }
@@ -164,7 +165,8 @@ const mpr__object_ops mpr__queue_ops = {MPR__OP_QUEUE_NEW, queue_create, queue_h
 
 static int check_handle(const mpr_queue *q)
 {
-    if (q->kind != MPR__KIND_QUEUE && q->kind != MPR__KIND_JQUEUE)
+    uint32_t base = q->kind & ~MPR__KIND_UNBOUNDED;
+    if (base != MPR__KIND_QUEUE && base != MPR__KIND_JQUEUE)
         return mpr__fail(MPR_EINVAL, "not a queue handle (kind 0x%x): uninitialized or damaged",
                          q->kind);
     if (q->home < 0 || q->home >= mpr__rt.size)
@@ -188,7 +190,7 @@ int mpr__queue_new_owned(mpr_queue *q, size_t maxsize, bool joinable, uint64_t o
     mpr__request req = {.op = MPR__OP_QUEUE_NEW, .kind = kind, .id = owner, .arg = maxsize};
     uint64_t id = 0;
     MPR_CHECK(mpr__call_simple(0, &req, &id));
-    *q = (mpr_queue){.home = 0, .kind = kind, .id = id};
+    *q = (mpr_queue){.home = 0, .kind = kind | (maxsize ? 0 : MPR__KIND_UNBOUNDED), .id = id};
     return MPR_OK;
 }
 
@@ -211,6 +213,9 @@ int mpr_queue_put(mpr_queue q, const void *buf, size_t len, double timeout)
     req.timeout = timeout;
     req.payload = buf;
     req.payload_len = len;
+    /* An unbounded queue never blocks a put: a worker posts it (posted.c). */
+    if ((q.kind & MPR__KIND_UNBOUNDED) && q.home != mpr__rt.rank)
+        return mpr__post(q.home, &req);
     return mpr__call_simple(q.home, &req, NULL);
 }
 
@@ -327,14 +332,14 @@ int mpr_queue_close(mpr_queue q) { return simple_op(q, MPR__OP_QUEUE_CLOSE, 0); 
 
 int mpr_queue_task_done(mpr_queue q)
 {
-    if (q.kind != MPR__KIND_JQUEUE)
+    if ((q.kind & ~MPR__KIND_UNBOUNDED) != MPR__KIND_JQUEUE)
         return mpr__fail(MPR_EINVAL, "task_done needs a JoinableQueue (mpr_joinable_queue_new)");
     return simple_op(q, MPR__OP_QUEUE_TASK_DONE, 0);
 }
 
 int mpr_queue_join(mpr_queue q, double timeout)
 {
-    if (q.kind != MPR__KIND_JQUEUE)
+    if ((q.kind & ~MPR__KIND_UNBOUNDED) != MPR__KIND_JQUEUE)
         return mpr__fail(MPR_EINVAL, "join needs a JoinableQueue (mpr_joinable_queue_new)");
     return simple_op(q, MPR__OP_QUEUE_JOIN, timeout);
 }

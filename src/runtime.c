@@ -217,6 +217,7 @@ int mpr_init(int *argc, char ***argv)
     MPR_CHECK(dup_comm(&mpr__rt.comm_svc));
     MPR_CHECK(share_settings());
     MPR_CHECK(gather_rank_info());
+    MPR_CHECK(mpr__doorbell_init());
     MPR_CHECK(mpr__shared_init());
     mpr__fault_install();
     mpr__output_init();
@@ -229,6 +230,7 @@ int mpr_init(int *argc, char ***argv)
     }
     worker_serve();
     mpr__shared_fini();
+    mpr__doorbell_fini();
     mpr__output_fini();
     fflush(NULL);
     MPI_Comm_free(&mpr__rt.comm_task);
@@ -244,9 +246,10 @@ int mpr_finalize(void)
     mpr__pool_terminate_all();
     mpr__process_join_all();
     for (int r = 1; r < mpr__rt.size; r++)
-        MPR_MPI_CALL(MPI_Send(NULL, 0, MPI_BYTE, r, MPR__TAG_STOP, mpr__rt.comm_task));
+        MPR_MPI_CALL(mpr__send(NULL, 0, r, MPR__TAG_STOP, mpr__rt.comm_task, r));
     MPR_CHECK(mpr__shared_fini());
     mpr__service_stop();
+    mpr__doorbell_fini();
     mpr__output_fini();
     mpr__rt.initialized = false;
     fflush(NULL);

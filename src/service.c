@@ -77,13 +77,14 @@ int mpr__answer_fail(mpr__answer *ans, int code, const char *fmt, ...)
 
 /* ------------------------------------------------------------- client side */
 
-static int encode_request(mpr__wbuf *w, const mpr__request *req)
+int mpr__request_encode(mpr__wbuf *w, const mpr__request *req)
 {
     mpr__wbuf_u32(w, REQ_MAGIC);
     mpr__wbuf_u32(w, req->op);
     mpr__wbuf_u32(w, req->kind);
     mpr__wbuf_u64(w, req->id);
     mpr__wbuf_u32(w, req->end);
+    mpr__wbuf_u32(w, req->flags);
     mpr__wbuf_u64(w, req->arg);
     mpr__wbuf_f64(w, req->timeout);
     mpr__wbuf_bytes(w, req->payload, req->payload_len);
@@ -98,6 +99,7 @@ bool mpr__reply_decode(const void *raw, size_t len, mpr__reply *rep)
     mpr__rbuf_init(&r, raw, len);
     uint32_t magic = mpr__rbuf_u32(&r);
     rep->code = (int32_t)mpr__rbuf_u32(&r);
+    rep->flags = mpr__rbuf_u32(&r);
     rep->value = mpr__rbuf_u64(&r);
     mpr__rbuf_str(&r, rep->error, sizeof rep->error);
     rep->payload = mpr__rbuf_bytes(&r, &rep->payload_len);
@@ -126,22 +128,35 @@ int mpr__call(int home, const mpr__request *req, mpr__reply *rep)
     mpr__wbuf w;
     mpr__wbuf_init(&w);
     int count = 0;
-    int rc = encode_request(&w, req);
+    int rc = mpr__request_encode(&w, req);
     if (rc == MPR_OK)
         rc = mpr__count_to_int(w.len, &count);
-    if (rc == MPR_OK) {
-        int mrc = MPI_Send(w.data, count, MPI_BYTE, home, MPR__TAG_REQ, mpr__rt.comm_svc);
+    if (rc == MPR_OK && home == mpr__rt.rank) {
+        mpr__self_call(&w, &rep->raw, &rep->payload_len); /* rank 0: see self_call.c */
+        rc = decode_reply(rep);
+    } else if (rc == MPR_OK) {
+        int mrc = mpr__send(w.data, count, home, MPR__TAG_REQ, mpr__rt.comm_svc, home);
         if (mrc != MPI_SUCCESS)
-            rc = mpr__mpi_fail(mrc, "MPI_Send(request)", __FILE__, __LINE__);
+            rc = mpr__mpi_fail(mrc, "send(request)", __FILE__, __LINE__);
+        /* Error replies to this rank's earlier posts (posted.c) come first. */
+        while (rc == MPR_OK) {
+            MPI_Message msg;
+            MPI_Status st;
+            rc = mpr__probe_wait(mpr__rt.comm_svc, home, MPR__TAG_REP, -1, &msg, &st);
+            if (rc >= 0)
+                rc = mpr__mrecv_alloc(&msg, &st, &rep->raw, &rep->payload_len);
+            if (rc == MPR_OK)
+                rc = decode_reply(rep);
+            if (rc != MPR_OK || !(rep->flags & MPR__REP_POSTED))
+                break;
+            mpr__posted_refused(rep);
+            mpr__reply_free(rep);
+        }
+        if (rc == MPR_OK)
+            mpr__posted_synced(home);
     }
     mpr__wbuf_free(&w);
     MPR_CHECK(rc);
-    MPI_Message msg;
-    MPI_Status st;
-    rc = mpr__probe_wait(mpr__rt.comm_svc, home, MPR__TAG_REP, -1, &msg, &st);
-    MPR_CHECK(rc);
-    MPR_CHECK(mpr__mrecv_alloc(&msg, &st, &rep->raw, &rep->payload_len));
-    MPR_CHECK(decode_reply(rep));
     if (rep->code < 0)
         mpr__fail(rep->code, "%s", rep->error);
     return rep->code;
@@ -200,18 +215,30 @@ static const mpr__object_ops *ops_for(uint32_t op)
     return NULL;
 }
 
-static void send_answer(int client, const mpr__answer *ans)
+/* Answers a request. A posted one (posted.c) is answered only if it failed,
+ * and the answer names the object, since the client no longer waits. */
+static void send_answer(int client, const mpr__request *req, const mpr__answer *ans)
 {
+    bool posted = req->flags & MPR__REQ_POSTED;
+    if (posted && ans->code >= 0) {
+        free(ans->drop);
+        return;
+    }
     mpr__wbuf w;
     mpr__wbuf_init(&w);
     mpr__wbuf_u32(&w, REP_MAGIC);
     mpr__wbuf_u32(&w, (uint32_t)ans->code);
-    mpr__wbuf_u64(&w, ans->value);
+    mpr__wbuf_u32(&w, posted ? MPR__REP_POSTED : 0);
+    mpr__wbuf_u64(&w, posted ? req->id : ans->value);
     mpr__wbuf_str(&w, ans->code < 0 ? ans->error : "");
     mpr__wbuf_bytes(&w, ans->payload, ans->payload_len);
     MPR_ASSERT(!w.oom && w.len <= (size_t)INT32_MAX);
-    int rc = MPI_Send(w.data, (int)w.len, MPI_BYTE, client, MPR__TAG_REP, mpr__rt.comm_svc);
-    MPR_ASSERT(rc == MPI_SUCCESS);
+    if (client == mpr__rt.rank) {
+        mpr__self_reply(&w); /* rank 0's own call: see self_call.c */
+    } else {
+        int rc = mpr__send(w.data, (int)w.len, client, MPR__TAG_REP, mpr__rt.comm_svc, client);
+        MPR_ASSERT(rc == MPI_SUCCESS);
+    }
     mpr__wbuf_free(&w);
     free(ans->drop);
 }
@@ -321,7 +348,7 @@ static void destroy_object(service_object *o, const char *why)
         mpr__answer ans = {0};
         mpr__answer_fail(&ans, MPR_ECLOSED, "object %llu was freed while this call waited: %s",
                          (unsigned long long)index, why);
-        send_answer(p->client, &ans);
+        send_answer(p->client, &p->req, &ans);
         free(p->raw);
         free(p);
     }
@@ -350,7 +377,7 @@ static void retry_parked(service_object *o)
             *pp = p->next;
             if (svc.parked_tail == &p->next)
                 svc.parked_tail = pp;
-            send_answer(p->client, &ans);
+            send_answer(p->client, &p->req, &ans);
             free(p->raw);
             free(p);
             progress = true;
@@ -371,7 +398,7 @@ static void expire_parked(double now)
             svc.parked_tail = pp;
         mpr__answer ans = {0};
         p->obj->ops->timed_out(p->obj->impl, &p->req, &ans);
-        send_answer(p->client, &ans);
+        send_answer(p->client, &p->req, &ans);
         free(p->raw);
         free(p);
     }
@@ -395,6 +422,7 @@ bool mpr__request_decode(const void *raw, size_t len, mpr__request *req)
     req->kind = mpr__rbuf_u32(&r);
     req->id = mpr__rbuf_u64(&r);
     req->end = mpr__rbuf_u32(&r);
+    req->flags = mpr__rbuf_u32(&r);
     req->arg = mpr__rbuf_u64(&r);
     req->timeout = mpr__rbuf_f64(&r);
     req->payload = mpr__rbuf_bytes(&r, &req->payload_len);
@@ -405,10 +433,13 @@ bool mpr__request_decode(const void *raw, size_t len, mpr__request *req)
 static void serve_request(int client, void *raw, size_t len)
 {
     mpr__request req;
+    memset(&req, 0, sizeof req);
     mpr__answer ans = {0};
     const mpr__object_ops *ops = NULL;
     bool decoded = mpr__request_decode(raw, len, &req);
     req.client = client;
+    if (decoded && req.op == MPR__OP_SYNC) /* posted.c: a round trip, nothing to do */
+        goto answer;
     if (!decoded || !(ops = ops_for(req.op))) {
         mpr__answer_fail(&ans, MPR_EINVAL,
                          "rank 0 got a malformed request (%zu bytes) from rank %d", len, client);
@@ -433,7 +464,7 @@ static void serve_request(int client, void *raw, size_t len)
         svc.parked_tail = &p->next;
         return;
     }
-    send_answer(client, &ans);
+    send_answer(client, &req, &ans);
     free(raw);
     if (ans.destroy_object)
         destroy_object(o, "freed by a request");
@@ -441,7 +472,7 @@ static void serve_request(int client, void *raw, size_t len)
         retry_parked(o);
     return;
 answer:
-    send_answer(client, &ans);
+    send_answer(client, &req, &ans);
     free(raw);
 }
 
@@ -451,14 +482,19 @@ static void *service_main(void *unused)
     mpr__backoff b;
     mpr__backoff_reset(&b);
     while (!atomic_load(&svc.stop)) {
+        void *raw = NULL;
+        size_t len = 0;
+        if (mpr__self_take_request(&raw, &len)) {
+            serve_request(mpr__rt.rank, raw, len);
+            mpr__backoff_reset(&b);
+            continue;
+        }
         int found = 0;
         MPI_Message msg;
         MPI_Status st;
         MPR_ASSERT(MPI_Improbe(MPI_ANY_SOURCE, MPR__TAG_REQ, mpr__rt.comm_svc, &found, &msg, &st) ==
                    MPI_SUCCESS);
         if (found) {
-            void *raw = NULL;
-            size_t len = 0;
             MPR_ASSERT(mpr__mrecv_alloc(&msg, &st, &raw, &len) == MPR_OK);
             serve_request(st.MPI_SOURCE, raw, len);
             mpr__backoff_reset(&b);
@@ -484,6 +520,7 @@ int mpr__service_start(void)
     svc.parked_head = NULL;
     svc.parked_tail = &svc.parked_head;
     atomic_store(&svc.stop, false);
+    MPR_CHECK(mpr__self_call_init());
     if (pthread_create(&svc.thread, NULL, service_main, NULL) != 0)
         return mpr__fail(MPR_ENOMEM, "could not start the service thread on rank 0");
     return MPR_OK;
@@ -507,4 +544,5 @@ void mpr__service_stop(void)
     }
     free(svc.objects);
     memset(&svc, 0, sizeof svc);
+    mpr__self_call_fini();
 }

@@ -223,12 +223,14 @@ static int send_request(int home, const wire_req *rq, const void *origin, const 
     memcpy(msg, rq, sizeof *rq);
     if (data)
         memcpy(msg + sizeof *rq, origin, data);
-    if (rq->op == MPR__SHM_CAS)
+    if (rq->op == MPR__SHM_CAS) {
+        MPR_ASSERT(compare); /* every CAS caller passes the expected value */
         memcpy(msg + sizeof *rq + data, compare, es);
-    int rc = MPI_Send(msg, count, MPI_BYTE, home, MPR__TAG_SHM_REQ, shm.comm_shm);
+    }
+    int rc = mpr__send(msg, count, home, MPR__TAG_SHM_REQ, shm.comm_shm, home);
     free(msg);
     if (rc != MPI_SUCCESS)
-        return mpr__mpi_fail(rc, "MPI_Send(shm request)", __FILE__, __LINE__);
+        return mpr__mpi_fail(rc, "send(shm request)", __FILE__, __LINE__);
     return MPR_OK;
 }
 
@@ -330,7 +332,8 @@ static void serve_one(MPI_Message *m, MPI_Status *st)
         code = apply_local(&rq, origin, compare, rep + sizeof code);
     }
     memcpy(rep, &code, sizeof code);
-    int rc = MPI_Send(rep, (int)rlen, MPI_BYTE, st->MPI_SOURCE, MPR__TAG_SHM_REP, shm.comm_shm);
+    int rc =
+        mpr__send(rep, (int)rlen, st->MPI_SOURCE, MPR__TAG_SHM_REP, shm.comm_shm, st->MPI_SOURCE);
     MPR_ASSERT(rc == MPI_SUCCESS);
     free(rep);
     free(raw);

@@ -10,7 +10,9 @@
  *   microseconds), then sched_yield, then nanosleep doubling from 1 us up
  *   to MPR_BACKOFF_MAX_US (default 1000 us), the scheme mpi4py.futures uses.
  *   The cap bounds the wake-up latency a sleeping waiter adds; a waiter costs
- *   about 1000 wake-ups a second, well under 1% of a core.
+ *   about 1000 wake-ups a second, well under 1% of a core. The sleep is a
+ *   wait on the rank's doorbell (doorbell.c): a sender on the same node
+ *   ends it at once, so the cap only delays messages from other nodes.
  *   Measured by tests/test_process.c's waiter case and apps/bench.
  */
 #include "mpr-internal.h"
@@ -37,27 +39,41 @@ void mpr__backoff_reset(mpr__backoff *b)
 {
     b->polls = 0;
     b->sleep_ns = 1000;
+    b->bell_seen = mpr__doorbell_seen(); /* before the caller's first poll */
 }
 
-void mpr__backoff_pause(mpr__backoff *b, double limit_s)
+long mpr__backoff_next(mpr__backoff *b, double limit_s)
 {
     b->polls++;
     if (b->polls <= QUICK_POLLS)
-        return;
+        return 0;
     if (b->polls <= QUICK_POLLS + YIELD_POLLS) {
         sched_yield();
-        return;
+        return 0;
     }
     long ns = b->sleep_ns;
     if (limit_s >= 0 && limit_s * 1e9 < (double)ns)
         ns = (long)(limit_s * 1e9);
-    struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-        ;
     if (b->sleep_ns < backoff_max_ns())
         b->sleep_ns *= 2;
     if (b->sleep_ns > backoff_max_ns())
         b->sleep_ns = backoff_max_ns();
+    return ns;
+}
+
+void mpr__backoff_pause(mpr__backoff *b, double limit_s)
+{
+    long ns = mpr__backoff_next(b, limit_s);
+    if (ns <= 0)
+        return;
+    mpr__doorbell_sleep(b->bell_seen, ns);
+    uint32_t now = mpr__doorbell_seen(); /* before the caller's next poll */
+    /* A ring means a message is there: poll quickly again. One poll may not
+     * be enough: Open MPI's MPI_Improbe matches before it progresses, so the
+     * first poll after a wake-up may only pull the message in. */
+    if (now != b->bell_seen)
+        mpr__backoff_reset(b);
+    b->bell_seen = now;
 }
 
 double mpr__deadline(double timeout)

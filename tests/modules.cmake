@@ -5,6 +5,11 @@ mpr_add_mpi_test(runtime errors RANKS 1 2)
 mpr_add_mpi_test(runtime worker_identity RANKS 2 4 8)
 mpr_add_mpi_test(runtime function_refs RANKS 1 2)
 mpr_add_mpi_test(runtime no_workers RANKS 1)
+# Same-node wake-ups through the doorbells, with the backoff sleep at 1 s so
+# that a missed one shows; with doorbells off the case must fail.
+mpr_add_mpi_test(runtime doorbell_wakes RANKS 2 4 ENV MPR_BACKOFF_MAX_US=1000000)
+mpr_add_mpi_test(runtime doorbell_wakes RANKS 2 ENV MPR_BACKOFF_MAX_US=1000000 MPR_DOORBELL=0
+  SUFFIX without_doorbells EXPECT_FAILURE "ASSERT_TRUE\\(slowest_us < 150000\\)")
 # A program started without mpirun is an MPI singleton: rank 0, no workers.
 add_test(NAME runtime.no_workers.singleton COMMAND $<TARGET_FILE:test_runtime> no_workers)
 set_tests_properties(runtime.no_workers.singleton PROPERTIES TIMEOUT 60
@@ -26,7 +31,7 @@ mpr_add_mpi_test(process waiter_is_idle RANKS 3 8)
 foreach(case fifo bounded timeouts truncated bad_handles)
   mpr_add_mpi_test(queue ${case} RANKS 1 2 4)
 endforeach()
-foreach(case close joinable big_items)
+foreach(case close joinable big_items posted_puts)
   mpr_add_mpi_test(queue ${case} RANKS 2 4 8)
 endforeach()
 mpr_add_mpi_test(queue many_producers_consumers RANKS 3 4 8 TIMEOUT 180)

@@ -1,0 +1,197 @@
+/*
+ * posted.c — puts that do not wait for their answer, as Python's
+ * Queue.put does not.
+ *
+ * DESIGN
+ *   Python's Queue.put hands the item to a feeder thread and returns; the
+ *   item reaches the pipe a moment later. A synchronous put here would cost
+ *   a round trip to rank 0's service thread, and on a node whose cores all
+ *   compute, that thread first has to be scheduled: measured on 2 cores
+ *   with 2 workers (apps/primes --mode dynamic), ~1 ms a put, against
+ *   0.6 ms of work per item. So a put on an unbounded queue from a worker
+ *   rank is posted: the request goes out with MPI_Isend (and a ring of the
+ *   home's doorbell) and put returns at once; the service thread answers a
+ *   posted request only when it fails. Bounded queues keep the round trip
+ *   (a full queue must block the producer), and so does rank 0, whose calls
+ *   are in-memory (self_call.c).
+ *
+ *   What is kept:
+ *   - order: a rank's items reach each queue in the order they were put,
+ *     and before anything the rank asks of the service afterwards (one
+ *     sender, one receiver, one tag: MPI's non-overtaking order; the
+ *     service serves a rank's requests in arrival order);
+ *   - join: a Process's items are in their queues when join returns: the
+ *     task's end flushes (one round trip after the last post), as Python
+ *     joins the feeder thread when a process exits;
+ *   - nothing lost silently: a refused post (the queue was closed or freed
+ *     meanwhile) comes back as an error reply. The rank's next put on that
+ *     queue returns the error, naming how many earlier items were refused,
+ *     and is not sent; refusals still unreported when the task ends are
+ *     printed on stderr, as Python's feeder thread prints its errors.
+ *   As in Python ("after putting an object on an empty queue there may be
+ *   an infinitesimal delay before the queue's empty() method returns
+ *   False"), another rank may see the item a moment after put returned.
+ *
+ *   At most POST_WINDOW sends are in flight; each keeps its buffer until
+ *   MPI is done with it.
+ */
+#include "mpr-internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { POST_WINDOW = 64, MAX_REFUSED_OBJECTS = 16 };
+
+/* The refusals of one object, not yet reported. */
+typedef struct {
+    uint64_t id;
+    int code;
+    uint64_t count;
+    char message[512]; /* the server's text, as long as a reply's */
+} refusal;
+
+static struct {
+    MPI_Request req[POST_WINDOW];
+    unsigned char *buf[POST_WINDOW];
+    int inflight;
+    int unsynced_home; /* home of a post not yet followed by a round trip, or -1 */
+    refusal refused[MAX_REFUSED_OBJECTS];
+    int nrefused;
+    uint64_t lost_track; /* refusals beyond MAX_REFUSED_OBJECTS objects */
+} posted = {.unsynced_home = -1};
+
+/* Frees the buffers of completed sends; with `all`, waits for every one. */
+static void reap(bool all)
+{
+    int kept = 0;
+    for (int i = 0; i < posted.inflight; i++) {
+        int done = 0;
+        if (all)
+            done = mpr__request_wait(&posted.req[i], -1) == 1;
+        else
+            MPR_ASSERT(MPI_Test(&posted.req[i], &done, MPI_STATUS_IGNORE) == MPI_SUCCESS);
+        MPR_ASSERT(done || !all);
+        if (done) {
+            free(posted.buf[i]);
+            continue;
+        }
+        posted.req[kept] = posted.req[i];
+        posted.buf[kept] = posted.buf[i];
+        kept++;
+    }
+    posted.inflight = kept;
+}
+
+void mpr__posted_refused(const mpr__reply *rep)
+{
+    uint64_t id = rep->value; /* the server names the object */
+    int i = 0;
+    while (i < posted.nrefused && posted.refused[i].id != id)
+        i++;
+    if (i == posted.nrefused) {
+        if (i == MAX_REFUSED_OBJECTS) {
+            posted.lost_track++;
+            return;
+        }
+        posted.refused[i] = (refusal){.id = id, .code = rep->code};
+        snprintf(posted.refused[i].message, sizeof posted.refused[i].message, "%s", rep->error);
+        posted.nrefused++;
+    }
+    posted.refused[i].count++;
+}
+
+void mpr__posted_synced(int home)
+{
+    if (home == posted.unsynced_home)
+        posted.unsynced_home = -1;
+}
+
+/* Takes in the error replies that came back for posts to home. Only posts
+ * are answered while no call waits, so every reply here is one. */
+static void take_refusals(int home)
+{
+    for (;;) {
+        int found = 0;
+        MPI_Message msg;
+        MPI_Status st;
+        MPR_ASSERT(MPI_Improbe(home, MPR__TAG_REP, mpr__rt.comm_svc, &found, &msg, &st) ==
+                   MPI_SUCCESS);
+        if (!found)
+            return;
+        mpr__reply rep;
+        memset(&rep, 0, sizeof rep);
+        MPR_ASSERT(mpr__mrecv_alloc(&msg, &st, &rep.raw, &rep.payload_len) == MPR_OK);
+        MPR_ASSERT(mpr__reply_decode(rep.raw, rep.payload_len, &rep) &&
+                   (rep.flags & MPR__REP_POSTED));
+        mpr__posted_refused(&rep);
+        mpr__reply_free(&rep);
+    }
+}
+
+/* MPR_OK, or the refusals of earlier posts to this object (then forgotten). */
+static int earlier_refusals(uint64_t id)
+{
+    for (int i = 0; i < posted.nrefused; i++) {
+        if (posted.refused[i].id != id)
+            continue;
+        refusal r = posted.refused[i];
+        posted.refused[i] = posted.refused[--posted.nrefused];
+        return mpr__fail(r.code,
+                         "%s (%llu earlier put(s) from rank %d were refused after they returned; "
+                         "this item was not sent)",
+                         r.message, (unsigned long long)r.count, mpr__rt.rank);
+    }
+    return MPR_OK;
+}
+
+int mpr__post(int home, const mpr__request *req)
+{
+    MPR_CHECK(mpr__require_init());
+    take_refusals(home);
+    MPR_CHECK(earlier_refusals(req->id));
+    reap(posted.inflight == POST_WINDOW);
+    mpr__wbuf w;
+    mpr__wbuf_init(&w);
+    mpr__request r = *req;
+    r.flags |= MPR__REQ_POSTED;
+    int count = 0;
+    int rc = mpr__request_encode(&w, &r);
+    if (rc == MPR_OK)
+        rc = mpr__count_to_int(w.len, &count);
+    if (rc != MPR_OK) {
+        mpr__wbuf_free(&w);
+        return rc;
+    }
+    int mrc = MPI_Isend(w.data, count, MPI_BYTE, home, MPR__TAG_REQ, mpr__rt.comm_svc,
+                        &posted.req[posted.inflight]);
+    if (mrc != MPI_SUCCESS) {
+        mpr__wbuf_free(&w);
+        return mpr__mpi_fail(mrc, "MPI_Isend(posted request)", __FILE__, __LINE__);
+    }
+    posted.buf[posted.inflight++] = w.data; /* freed by reap once sent */
+    mpr__doorbell_ring(home);
+    posted.unsynced_home = home;
+    return MPR_OK;
+}
+
+void mpr__posted_flush(void)
+{
+    if (posted.unsynced_home >= 0) {
+        /* The answer comes after every earlier post has been served. */
+        mpr__request sync = {.op = MPR__OP_SYNC};
+        if (mpr__call_simple(posted.unsynced_home, &sync, NULL) != MPR_OK)
+            MPR_WARN("could not flush posted puts: %s", mpr_last_error());
+        posted.unsynced_home = -1;
+    }
+    reap(true);
+    for (int i = 0; i < posted.nrefused; i++)
+        fprintf(
+            stderr, "mpr: rank %d: %llu put(s) returned MPR_OK but were refused at rank 0: %s\n",
+            mpr__rt.rank, (unsigned long long)posted.refused[i].count, posted.refused[i].message);
+    if (posted.lost_track)
+        fprintf(stderr, "mpr: rank %d: %llu more refused put(s) on other objects\n", mpr__rt.rank,
+                (unsigned long long)posted.lost_track);
+    posted.nrefused = 0;
+    posted.lost_track = 0;
+}
