@@ -92,8 +92,13 @@ int mpr__doorbell_init(void)
             bells.of_rank[world_ranks[i]] = base;
     }
     free(world_ranks);
-    if (rc != MPI_SUCCESS)
+    if (rc != MPI_SUCCESS) {
+        free(bells.of_rank);
+        bells.of_rank = NULL;
+        MPI_Win_free(&bells.win);
+        MPI_Comm_free(&bells.node);
         return mpr__mpi_fail(rc, "doorbell window", __FILE__, __LINE__);
+    }
     bells.mine = bells.of_rank[mpr__rt.rank];
     MPR_INFO("doorbells: %s, %d rank(s) on this node", bells.mine ? "on" : "off", node_size);
     /* Every bell is zeroed before anyone rings. */

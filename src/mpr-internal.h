@@ -349,6 +349,14 @@ int mpr__post(int home, const mpr__request *req);
 void mpr__posted_refused(const mpr__reply *rep);
 void mpr__posted_synced(int home);
 void mpr__posted_flush(void);
+/* Posts this rank has sent since init (a pool worker reports it with each
+ * result). On rank 0: the service counts the posts it served per client,
+ * and mpr__posted_wait waits until it has served `count` from `rank`. */
+uint64_t mpr__posted_count(void);
+void mpr__posted_init(void);
+void mpr__posted_fini(void);
+void mpr__posted_served(int client);
+void mpr__posted_wait(int rank, uint64_t count);
 
 /* What a server-side handler answers. The payload is borrowed from the
  * object until the answer is sent (the service sends before it touches the

@@ -20,12 +20,15 @@
  *       STOP:   leave the loop; the worker rank returns to the free set
  *   result (worker -> rank 0, TAG_POOL_RES):
  *     u32 magic, u64 job, u64 start, u64 count, u32 status,
- *     u64 failed_index, u64 output_bytes, str message, bytes data
+ *     u64 failed_index, u64 output_bytes, u64 posted, str message, bytes data
  *       status 0: all good; else the first failure of the chunk, its item
  *       index and message ("rank 3 (host) PoolWorker-2: item 17: ...").
  *       output_bytes: the stdout the worker forwarded so far (output.c);
  *       rank 0 waits until it has printed that much before it goes on, so
  *       what a task printed comes before what the parent prints after.
+ *       posted: the puts the worker posted so far (posted.c); rank 0 waits
+ *       until its service thread has served that many, so the items a task
+ *       put are in their queues when the map or apply returns.
  */
 #ifndef MPR_POOL_PROTOCOL_H
 #define MPR_POOL_PROTOCOL_H
@@ -49,6 +52,7 @@ typedef struct {
     uint32_t status;
     uint64_t failed_index;
     uint64_t output_bytes;
+    uint64_t posted;
     char message[600];
     const void *data;
     size_t data_len;
@@ -60,7 +64,8 @@ typedef struct {
     int32_t reserved;
     uint64_t index;
     uint64_t output_bytes;
-    char message[488];
+    uint64_t posted;
+    char message[480];
 } mpr__pool_status;
 
 /* Items of pool rank w (1..k) in a balanced block partition of n. */

@@ -269,7 +269,9 @@ static int receive_one(mpr_pool *p)
     MPR_ASSERT(ok && st.MPI_SOURCE >= 1 && st.MPI_SOURCE <= p->k);
     job *j = find_job(p, r.job);
     MPR_ASSERT(j && p->running[st.MPI_SOURCE] == r.job);
-    mpr__output_wait(mpr_process_rank(p->workers[st.MPI_SOURCE]), r.output_bytes);
+    int world = mpr_process_rank(p->workers[st.MPI_SOURCE]);
+    mpr__output_wait(world, r.output_bytes);
+    mpr__posted_wait(world, r.posted);
     p->running[st.MPI_SOURCE] = 0;
     if (j->kind == JOB_MAP)
         take_map_result(j, &r);
@@ -653,8 +655,10 @@ static bool pool_idle(const mpr_pool *p) { return all_finished((mpr_pool *)p, NU
 /* Reports the first failure among gathered statuses (lowest comm rank). */
 static int gathered_outcome(mpr_pool *p, const mpr__pool_status *status, const char *what)
 {
-    for (int w = 1; w <= p->k; w++)
+    for (int w = 1; w <= p->k; w++) {
         mpr__output_wait(mpr_process_rank(p->workers[w]), status[w].output_bytes);
+        mpr__posted_wait(mpr_process_rank(p->workers[w]), status[w].posted);
+    }
     for (int w = 0; w <= p->k; w++)
         if (status[w].failed)
             return mpr__fail(MPR_ETASK, "%s failed at item %llu: %.*s", what,

@@ -103,7 +103,7 @@ static uint64_t map_items(worker_state *ws, mpr_map_fn fn, const unsigned char *
         if (failures++ == 0) {
             *failed_index = start + i;
             if (ws->init_error[0])
-                snprintf(message, cap, "%.480s", ws->init_error);
+                snprintf(message, cap, "%.470s", ws->init_error);
             else
                 describe_failure(message, cap, start + i, rc);
         }
@@ -126,6 +126,7 @@ static void send_result(worker_state *ws, const mpr__pool_result *r)
     mpr__wbuf_init(&w);
     mpr__pool_result r2 = *r;
     r2.output_bytes = mpr__output_flush();
+    r2.posted = mpr__posted_count();
     mpr__pool_result_encode(&w, &r2);
     MPR_ASSERT(!w.oom && w.len <= (size_t)INT32_MAX);
     /* The pool's rank 0 is world rank 0. */
@@ -197,6 +198,7 @@ static void serve_static(worker_state *ws, const mpr__pool_cmd *c, mpr_map_fn fn
     st.failed = map_items(ws, fn, in, out, NULL, first, count, c->in_size, c->out_size, &st.index,
                           st.message, sizeof st.message) != 0;
     st.output_bytes = mpr__output_flush();
+    st.posted = mpr__posted_count();
     MPR_ASSERT(MPI_Igatherv(out, (int)count, out_t, NULL, NULL, NULL, out_t, 0, ws->comm, &req) ==
                MPI_SUCCESS);
     mpr__doorbell_ring(0);
@@ -222,11 +224,12 @@ static void serve_spmd(worker_state *ws, const mpr__pool_cmd *c, mpr_spmd_fn fn)
     if (rc != 0) {
         st.failed = 1;
         if (ws->init_error[0])
-            snprintf(st.message, sizeof st.message, "%.480s", ws->init_error);
+            snprintf(st.message, sizeof st.message, "%.470s", ws->init_error);
         else
             describe_failure(st.message, sizeof st.message, 0, rc);
     }
     st.output_bytes = mpr__output_flush();
+    st.posted = mpr__posted_count();
     MPI_Request req;
     MPR_ASSERT(MPI_Igather(&st, (int)sizeof st, MPI_BYTE, NULL, 0, MPI_BYTE, 0, ws->comm, &req) ==
                MPI_SUCCESS);
@@ -357,6 +360,7 @@ void mpr__pool_result_encode(mpr__wbuf *w, const mpr__pool_result *r)
     mpr__wbuf_u32(w, r->status);
     mpr__wbuf_u64(w, r->failed_index);
     mpr__wbuf_u64(w, r->output_bytes);
+    mpr__wbuf_u64(w, r->posted);
     mpr__wbuf_str(w, r->message);
     mpr__wbuf_bytes(w, r->data, r->data_len);
 }
@@ -372,6 +376,7 @@ bool mpr__pool_result_decode(const void *msg, size_t len, mpr__pool_result *r)
     r->status = mpr__rbuf_u32(&rb);
     r->failed_index = mpr__rbuf_u64(&rb);
     r->output_bytes = mpr__rbuf_u64(&rb);
+    r->posted = mpr__rbuf_u64(&rb);
     mpr__rbuf_str(&rb, r->message, sizeof r->message);
     r->data = mpr__rbuf_bytes(&rb, &r->data_len);
     return !rb.bad && magic == MPR__POOL_MAGIC;

@@ -22,7 +22,10 @@
  *     service serves a rank's requests in arrival order);
  *   - join: a Process's items are in their queues when join returns: the
  *     task's end flushes (one round trip after the last post), as Python
- *     joins the feeder thread when a process exits;
+ *     joins the feeder thread when a process exits. A Pool task's too, when
+ *     the map or apply returns, without a round trip: each result carries
+ *     the worker's count of posts, and rank 0 waits until its service
+ *     thread has served that many from the worker (mpr__posted_wait);
  *   - nothing lost silently: a refused post (the queue was closed or freed
  *     meanwhile) comes back as an error reply. The rank's next put on that
  *     queue returns the error, naming how many earlier items were refused,
@@ -33,7 +36,13 @@
  *   False"), another rank may see the item a moment after put returned.
  *
  *   At most POST_WINDOW sends are in flight; each keeps its buffer until
- *   MPI is done with it.
+ *   MPI is done with it. Only requests up to POST_MAX bytes are posted: a
+ *   larger message needs its sender's MPI calls to move (a rendezvous), and
+ *   a worker that computes after a post makes none, which would hold rank
+ *   0's service thread inside the receive. 32 KiB is what Open MPI 4.1
+ *   sends whole in its first fragment over shared memory (vader's
+ *   rndv_eager_limit) and below TCP's eager limit (64 KiB); a larger put
+ *   takes the round trip.
  */
 #include "mpr-internal.h"
 
@@ -41,7 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { POST_WINDOW = 64, MAX_REFUSED_OBJECTS = 16 };
+enum { POST_WINDOW = 64, MAX_REFUSED_OBJECTS = 16, POST_MAX = 32 * 1024 };
 
 /* The refusals of one object, not yet reported. */
 typedef struct {
@@ -59,7 +68,12 @@ static struct {
     refusal refused[MAX_REFUSED_OBJECTS];
     int nrefused;
     uint64_t lost_track; /* refusals beyond MAX_REFUSED_OBJECTS objects */
+    uint64_t sent;       /* posts since init */
 } posted = {.unsynced_home = -1};
+
+/* Rank 0: posts served per client rank, and whether a wait watches them. */
+static _Atomic uint64_t *served;
+static atomic_bool watched;
 
 /* Frees the buffers of completed sends; with `all`, waits for every one. */
 static void reap(bool all)
@@ -159,9 +173,9 @@ int mpr__post(int home, const mpr__request *req)
     int rc = mpr__request_encode(&w, &r);
     if (rc == MPR_OK)
         rc = mpr__count_to_int(w.len, &count);
-    if (rc != MPR_OK) {
+    if (rc != MPR_OK || w.len > POST_MAX) {
         mpr__wbuf_free(&w);
-        return rc;
+        return rc != MPR_OK ? rc : mpr__call_simple(home, req, NULL);
     }
     int mrc = MPI_Isend(w.data, count, MPI_BYTE, home, MPR__TAG_REQ, mpr__rt.comm_svc,
                         &posted.req[posted.inflight]);
@@ -170,6 +184,7 @@ int mpr__post(int home, const mpr__request *req)
         return mpr__mpi_fail(mrc, "MPI_Isend(posted request)", __FILE__, __LINE__);
     }
     posted.buf[posted.inflight++] = w.data; /* freed by reap once sent */
+    posted.sent++;
     mpr__doorbell_ring(home);
     posted.unsynced_home = home;
     return MPR_OK;
@@ -194,4 +209,37 @@ void mpr__posted_flush(void)
                 (unsigned long long)posted.lost_track);
     posted.nrefused = 0;
     posted.lost_track = 0;
+}
+
+uint64_t mpr__posted_count(void) { return posted.sent; }
+
+void mpr__posted_init(void)
+{
+    served = calloc((size_t)mpr__rt.size, sizeof *served);
+    MPR_ASSERT(served);
+}
+
+void mpr__posted_fini(void)
+{
+    free((void *)served);
+    served = NULL;
+}
+
+void mpr__posted_served(int client)
+{
+    atomic_fetch_add(&served[client], 1);
+    if (atomic_load(&watched))
+        mpr__doorbell_ring(mpr__rt.rank); /* wakes mpr__posted_wait */
+}
+
+void mpr__posted_wait(int rank, uint64_t count)
+{
+    if (atomic_load(&served[rank]) >= count)
+        return;
+    atomic_store(&watched, true);
+    mpr__backoff b;
+    mpr__backoff_reset(&b);
+    while (atomic_load(&served[rank]) < count)
+        mpr__backoff_pause(&b, -1);
+    atomic_store(&watched, false);
 }

@@ -213,8 +213,10 @@ int mpr_queue_put(mpr_queue q, const void *buf, size_t len, double timeout)
     req.timeout = timeout;
     req.payload = buf;
     req.payload_len = len;
-    /* An unbounded queue never blocks a put: a worker posts it (posted.c). */
-    if ((q.kind & MPR__KIND_UNBOUNDED) && q.home != mpr__rt.rank)
+    /* An unbounded queue never blocks a put: a worker posts it (posted.c),
+     * as Python's Queue.put returns before the item is in the pipe. Not a
+     * Manager's queue: Python's proxy put is a synchronous call. */
+    if ((q.kind & MPR__KIND_UNBOUNDED) && q.home != mpr__rt.rank && MPR__ID_OWNER(q.id) == 0)
         return mpr__post(q.home, &req);
     return mpr__call_simple(q.home, &req, NULL);
 }

@@ -10,13 +10,15 @@
  *   (wait.c) for requests on comm_svc, so it costs no core while idle.
  *
  *   Request (any rank -> rank 0, TAG_REQ):
- *     u32 magic, u32 op, u32 kind, u64 id, u32 end, u64 arg, f64 timeout,
- *     bytes payload
+ *     u32 magic, u32 op, u32 kind, u64 id, u32 end, u32 flags, u64 arg,
+ *     f64 timeout, bytes payload
  *   Reply (rank 0 -> requester, TAG_REP):
- *     u32 magic, u32 code, u64 value, str error, bytes payload
- *   A client has at most one request in flight (mpr calls come from one
- *   thread per rank), so a reply from rank 0 on TAG_REP is always the
- *   answer to the request just sent; MPI's non-overtaking order between a
+ *     u32 magic, u32 code, u32 flags, u64 value, str error, bytes payload
+ *   flags REQ_POSTED: a put sent without waiting (posted.c), answered only
+ *   if it fails, by a reply flagged REP_POSTED whose value is the object.
+ *   Besides those, a client has at most one request in flight (mpr calls
+ *   come from one thread per rank), so a reply from rank 0 on TAG_REP is
+ *   the answer to the request just sent; MPI's non-overtaking order between a
  *   pair of ranks keeps each producer's items in order.
  *
  *   Blocking operations (get on an empty queue, put on a full one, recv,
@@ -220,6 +222,8 @@ static const mpr__object_ops *ops_for(uint32_t op)
 static void send_answer(int client, const mpr__request *req, const mpr__answer *ans)
 {
     bool posted = req->flags & MPR__REQ_POSTED;
+    if (posted)
+        mpr__posted_served(client);
     if (posted && ans->code >= 0) {
         free(ans->drop);
         return;
@@ -521,6 +525,7 @@ int mpr__service_start(void)
     svc.parked_tail = &svc.parked_head;
     atomic_store(&svc.stop, false);
     MPR_CHECK(mpr__self_call_init());
+    mpr__posted_init();
     if (pthread_create(&svc.thread, NULL, service_main, NULL) != 0)
         return mpr__fail(MPR_ENOMEM, "could not start the service thread on rank 0");
     return MPR_OK;
@@ -545,4 +550,5 @@ void mpr__service_stop(void)
     free(svc.objects);
     memset(&svc, 0, sizeof svc);
     mpr__self_call_fini();
+    mpr__posted_fini();
 }

@@ -6,6 +6,7 @@ endforeach()
 mpr_add_mpi_test(pool two_pools RANKS 3 4 8)
 mpr_add_mpi_test(pool progress_line RANKS 2 4)
 mpr_add_mpi_test(pool spmd RANKS 2 4 8)
+mpr_add_mpi_test(pool tasks_puts_arrive RANKS 2 4 8)
 
 # apps/pool_demos: the Pool examples of seeds 000 and 003.
 foreach(n 3 5)

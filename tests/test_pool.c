@@ -499,8 +499,56 @@ MPR_TEST(spmd)
     return 0;
 }
 
+/* A task that puts its item's square on the queue named in the item. */
+typedef struct {
+    mpr_queue q;
+    int64_t x;
+} put_item;
+
+static int put_square(const void *in, void *out)
+{
+    put_item it;
+    memcpy(&it, in, sizeof it);
+    int64_t sq = it.x * it.x;
+    memcpy(out, &sq, sizeof sq);
+    return mpr_queue_put_i64(it.q, sq, -1) == MPR_OK ? 0 : mpr_raise("put failed");
+}
+
+/* Puts by tasks are posted (posted.c), yet when map returns every item is
+ * in the queue: rank 0 waits until its service has served the posts each
+ * result reports. Static and dynamic maps, and apply. */
+MPR_TEST(tasks_puts_arrive)
+{
+    MPR_TEST_NEED_WORKERS(1);
+    mpr_pool *p;
+    ASSERT_OK(mpr_pool_new(&p, 0));
+    mpr_queue q;
+    ASSERT_OK(mpr_queue_new(&q, 0));
+    enum { N = 500 };
+    put_item *in = calloc(N, sizeof *in);
+    int64_t *out = calloc(N, sizeof *out);
+    for (int64_t i = 0; i < N; i++)
+        in[i] = (put_item){q, i};
+    size_t chunksizes[] = {0, 7};
+    for (int c = 0; c < 2; c++) {
+        ASSERT_OK(mpr_pool_map(p, put_square, in, N, sizeof *in, out, sizeof *out, chunksizes[c]));
+        ASSERT_EQ(mpr_queue_qsize(q), N); /* at once, no waiting */
+        int64_t sum = 0, v = 0;
+        for (int i = 0; i < N; i++) {
+            ASSERT_OK(mpr_queue_get_i64(q, &v, 0));
+            sum += v;
+        }
+        ASSERT_EQ(sum, (int64_t)(N - 1) * N * (2 * N - 1) / 6);
+    }
+    free(in);
+    free(out);
+    mpr_queue_free(q);
+    mpr_pool_free(p);
+    return 0;
+}
+
 MPR_TEST_MAIN(MPR_TEST_ENTRY(map_sizes), MPR_TEST_ENTRY(map_million), MPR_TEST_ENTRY(starmap),
               MPR_TEST_ENTRY(map_errors), MPR_TEST_ENTRY(imap), MPR_TEST_ENTRY(apply),
               MPR_TEST_ENTRY(map_async), MPR_TEST_ENTRY(callbacks), MPR_TEST_ENTRY(lifecycle),
               MPR_TEST_ENTRY(two_pools), MPR_TEST_ENTRY(initializer), MPR_TEST_ENTRY(progress_line),
-              MPR_TEST_ENTRY(spmd))
+              MPR_TEST_ENTRY(spmd), MPR_TEST_ENTRY(tasks_puts_arrive))

@@ -26,20 +26,22 @@ int main(int argc, char **argv)
     mpr__wbuf w;
     /* request (service.c's layout) */
     mpr__wbuf_init(&w);
-    mpr__wbuf_u32(&w, 0x4d505251u);
-    mpr__wbuf_u32(&w, MPR__OP_QUEUE_PUT);
-    mpr__wbuf_u32(&w, MPR__KIND_QUEUE);
-    mpr__wbuf_u64(&w, 1);
-    mpr__wbuf_u32(&w, 0);
-    mpr__wbuf_u64(&w, 64);
-    mpr__wbuf_f64(&w, -1);
-    mpr__wbuf_bytes(&w, "hello", 5);
+    mpr__request req = {.op = MPR__OP_QUEUE_PUT,
+                        .kind = MPR__KIND_QUEUE | MPR__KIND_UNBOUNDED,
+                        .id = 1,
+                        .flags = MPR__REQ_POSTED,
+                        .arg = 64,
+                        .timeout = -1,
+                        .payload = "hello",
+                        .payload_len = 5};
+    mpr__request_encode(&w, &req);
     save(argv[1], "request", 0, &w);
     mpr__wbuf_free(&w);
     /* reply */
     mpr__wbuf_init(&w);
     mpr__wbuf_u32(&w, 0x4d505250u);
     mpr__wbuf_u32(&w, (uint32_t)MPR_ETRUNC);
+    mpr__wbuf_u32(&w, 0); /* flags */
     mpr__wbuf_u64(&w, 6);
     mpr__wbuf_str(&w, "too small");
     mpr__wbuf_bytes(&w, "", 0);
