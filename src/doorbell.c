@@ -20,9 +20,11 @@
  *   waiter notes the bell's value before it polls MPI (mpr__backoff_reset,
  *   and again after each sleep), and FUTEX_WAIT returns at once if the value
  *   moved since. Ranks of other nodes cannot ring; their messages are seen
- *   at the end of the pause as before. All threads of a rank share its bell
- *   (rank 0's main, service and heap-server threads); a ring wakes them all
- *   and each goes back to sleep if the message was not for it.
+ *   at the end of the pause as before. A rank has two bells: one for its
+ *   main thread, one for its server threads (rank 0's service thread and a
+ *   node leader's heap server), so a request to the service does not wake
+ *   a parent waiting for pool results, and the other way round; a sender
+ *   picks the bell by the message's tag.
  *
  *   If the window cannot be made (no shared memory between the ranks), or
  *   MPR_DOORBELL=0, every rank sleeps plainly as before.
@@ -38,12 +40,19 @@
 #include <time.h>
 #include <unistd.h>
 
-/* One cache line a rank, so a ring does not disturb the neighbours' lines. */
+/* One cache line a bell, so a ring does not disturb the neighbours' lines. */
 typedef struct {
     _Atomic uint32_t rings;    /* the futex word: bumped by every ring */
     _Atomic uint32_t sleepers; /* threads in FUTEX_WAIT on it */
     unsigned char pad[56];
+} bell_line;
+
+typedef struct {
+    bell_line of[2]; /* MPR__BELL_MAIN, MPR__BELL_SERVER */
 } bell;
+
+/* Which of its rank's bells the calling thread sleeps on. */
+static _Thread_local int my_bell = MPR__BELL_MAIN;
 
 static struct {
     MPI_Comm node;
@@ -124,17 +133,20 @@ static long futex(_Atomic uint32_t *word, int op, uint32_t val, const struct tim
     return syscall(SYS_futex, (uint32_t *)word, op, val, timeout, NULL, 0);
 }
 
-void mpr__doorbell_ring(int world_rank)
+void mpr__doorbell_serve(void) { my_bell = MPR__BELL_SERVER; }
+
+void mpr__doorbell_ring(int world_rank, int which)
 {
     bell *b =
         bells.up && world_rank >= 0 && world_rank < mpr__rt.size ? bells.of_rank[world_rank] : NULL;
     if (!b)
         return;
-    atomic_fetch_add(&b->rings, 1);
+    bell_line *l = &b->of[which];
+    atomic_fetch_add(&l->rings, 1);
     /* A waiter counts itself before FUTEX_WAIT compares the word, so a
      * waiter this load misses will see the bumped word and not sleep. */
-    if (atomic_load(&b->sleepers) > 0)
-        futex(&b->rings, FUTEX_WAKE, INT_MAX, NULL);
+    if (atomic_load(&l->sleepers) > 0)
+        futex(&l->rings, FUTEX_WAKE, INT_MAX, NULL);
 }
 
 int mpr__send(const void *buf, int count, int dest, int tag, MPI_Comm comm, int dest_world)
@@ -146,11 +158,15 @@ int mpr__send(const void *buf, int count, int dest, int tag, MPI_Comm comm, int 
     int rc = MPI_Isend(buf, count, MPI_BYTE, dest, tag, comm, &req);
     if (rc != MPI_SUCCESS)
         return rc;
-    mpr__doorbell_ring(dest_world);
+    bool to_server = tag == MPR__TAG_REQ || tag == MPR__TAG_OUT || tag == MPR__TAG_SHM_REQ;
+    mpr__doorbell_ring(dest_world, to_server ? MPR__BELL_SERVER : MPR__BELL_MAIN);
     return mpr__request_wait(&req, -1) == 1 ? MPI_SUCCESS : MPI_ERR_OTHER;
 }
 
-uint32_t mpr__doorbell_seen(void) { return bells.mine ? atomic_load(&bells.mine->rings) : 0; }
+uint32_t mpr__doorbell_seen(void)
+{
+    return bells.mine ? atomic_load(&bells.mine->of[my_bell].rings) : 0;
+}
 
 void mpr__doorbell_sleep(uint32_t seen, long ns)
 {
@@ -160,9 +176,10 @@ void mpr__doorbell_sleep(uint32_t seen, long ns)
             ;
         return;
     }
-    atomic_fetch_add(&bells.mine->sleepers, 1);
+    bell_line *l = &bells.mine->of[my_bell];
+    atomic_fetch_add(&l->sleepers, 1);
     /* Returns at once if a ring came after `seen` was read; EINTR and
      * spurious wake-ups only end the pause early, which a poll absorbs. */
-    futex(&bells.mine->rings, FUTEX_WAIT, seen, &ts);
-    atomic_fetch_sub(&bells.mine->sleepers, 1);
+    futex(&l->rings, FUTEX_WAIT, seen, &ts);
+    atomic_fetch_sub(&l->sleepers, 1);
 }

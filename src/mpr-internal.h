@@ -87,9 +87,13 @@ long mpr__backoff_next(mpr__backoff *b, double limit_s);
  * to a rank of its node, a sender rings that rank's bell, which ends the
  * rank's backoff sleep at once. Ranks of other nodes (or every rank, when
  * no shared window can be made) are a no-op to ring. */
+enum { MPR__BELL_MAIN = 0, MPR__BELL_SERVER = 1 };
 int mpr__doorbell_init(void);
 void mpr__doorbell_fini(void);
-void mpr__doorbell_ring(int world_rank);
+/* Rings the bell of a rank's main thread or of its server threads. */
+void mpr__doorbell_ring(int world_rank, int which);
+/* Called first by a server thread: its waits sleep on the server bell. */
+void mpr__doorbell_serve(void);
 /* How mpr sends point to point: MPI_Isend of count bytes to dest on comm,
  * a ring of the receiver's bell (dest_world: its world rank), and a wait
  * with backoff until the send completes. Returns an MPI error code. */

@@ -96,7 +96,7 @@ int mpr__output_serve(MPI_Message *msg, const MPI_Status *st)
     fwrite(data, 1, len, stdout);
     free(data);
     atomic_fetch_add(&written[st->MPI_SOURCE], (uint64_t)len);
-    mpr__doorbell_ring(mpr__rt.rank); /* wakes a main thread in mpr__output_wait */
+    mpr__doorbell_ring(mpr__rt.rank, MPR__BELL_MAIN); /* wakes mpr__output_wait */
     return MPR_OK;
 }
 

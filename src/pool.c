@@ -109,7 +109,7 @@ static mpr_pool *live_pools;
 static void ring_workers(const mpr_pool *p)
 {
     for (int w = 1; w <= p->k; w++)
-        mpr__doorbell_ring(mpr_process_rank(p->workers[w]));
+        mpr__doorbell_ring(mpr_process_rank(p->workers[w]), MPR__BELL_MAIN);
 }
 
 static int send_cmd(mpr_pool *p, int w, const mpr__pool_cmd *c)

@@ -201,11 +201,11 @@ static void serve_static(worker_state *ws, const mpr__pool_cmd *c, mpr_map_fn fn
     st.posted = mpr__posted_count();
     MPR_ASSERT(MPI_Igatherv(out, (int)count, out_t, NULL, NULL, NULL, out_t, 0, ws->comm, &req) ==
                MPI_SUCCESS);
-    mpr__doorbell_ring(0);
+    mpr__doorbell_ring(0, MPR__BELL_MAIN);
     MPR_ASSERT(mpr__request_wait(&req, -1) == 1);
     MPR_ASSERT(MPI_Igather(&st, (int)sizeof st, MPI_BYTE, NULL, 0, MPI_BYTE, 0, ws->comm, &req) ==
                MPI_SUCCESS);
-    mpr__doorbell_ring(0);
+    mpr__doorbell_ring(0, MPR__BELL_MAIN);
     MPR_ASSERT(mpr__request_wait(&req, -1) == 1);
     free(in);
     free(out);
@@ -233,7 +233,7 @@ static void serve_spmd(worker_state *ws, const mpr__pool_cmd *c, mpr_spmd_fn fn)
     MPI_Request req;
     MPR_ASSERT(MPI_Igather(&st, (int)sizeof st, MPI_BYTE, NULL, 0, MPI_BYTE, 0, ws->comm, &req) ==
                MPI_SUCCESS);
-    mpr__doorbell_ring(0);
+    mpr__doorbell_ring(0, MPR__BELL_MAIN);
     MPR_ASSERT(mpr__request_wait(&req, -1) == 1);
 }
 

@@ -185,7 +185,7 @@ int mpr__post(int home, const mpr__request *req)
     }
     posted.buf[posted.inflight++] = w.data; /* freed by reap once sent */
     posted.sent++;
-    mpr__doorbell_ring(home);
+    mpr__doorbell_ring(home, MPR__BELL_SERVER);
     posted.unsynced_home = home;
     return MPR_OK;
 }
@@ -229,7 +229,7 @@ void mpr__posted_served(int client)
 {
     atomic_fetch_add(&served[client], 1);
     if (atomic_load(&watched))
-        mpr__doorbell_ring(mpr__rt.rank); /* wakes mpr__posted_wait */
+        mpr__doorbell_ring(mpr__rt.rank, MPR__BELL_MAIN); /* wakes mpr__posted_wait */
 }
 
 void mpr__posted_wait(int rank, uint64_t count)

@@ -58,7 +58,7 @@ void mpr__self_call(mpr__wbuf *request, void **reply, size_t *reply_len)
     slot.request_len = request->len;
     mpr__wbuf_init(request); /* the bytes are the service's now */
     atomic_store(&slot.has_request, true);
-    mpr__doorbell_ring(mpr__rt.rank);
+    mpr__doorbell_ring(mpr__rt.rank, MPR__BELL_SERVER);
     while (!slot.reply)
         pthread_cond_wait(&slot.reply_in, &slot.mu);
     *reply = slot.reply;

@@ -483,6 +483,7 @@ answer:
 static void *service_main(void *unused)
 {
     (void)unused;
+    mpr__doorbell_serve();
     mpr__backoff b;
     mpr__backoff_reset(&b);
     while (!atomic_load(&svc.stop)) {

@@ -342,6 +342,7 @@ static void serve_one(MPI_Message *m, MPI_Status *st)
 static void *server_main(void *unused)
 {
     (void)unused;
+    mpr__doorbell_serve();
     mpr__backoff b;
     mpr__backoff_reset(&b);
     while (!atomic_load(&shm.stop)) {
