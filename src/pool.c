@@ -29,8 +29,11 @@
  *   of it is left to mix into the next job.
  *
  * INVARIANTS
- *   running[w] is the id of the job whose chunk pool rank w computes, 0 if
- *   idle. A job is freed when it is finished and no handle refers to it.
+ *   held[w] lists, oldest first, the jobs of the pieces pool rank w has been
+ *   sent and not yet answered (the first is the one it computes); a worker
+ *   answers in the order it was sent, as MPI keeps the order of messages
+ *   between two ranks on one communicator and tag. A job is freed when it
+ *   is finished and no handle refers to it.
  */
 #include "pool-protocol.h"
 
@@ -41,6 +44,14 @@
 
 typedef enum { JOB_MAP = 1, JOB_APPLY } job_kind;
 enum { ITEM_PENDING = 0, ITEM_OK, ITEM_FAILED };
+
+/* Pieces a worker may hold beyond the one it computes. */
+enum { PREFETCH_MAX = 4, PREFETCH_DEFAULT = 1 };
+
+typedef struct {
+    uint64_t job[1 + PREFETCH_MAX]; /* a ring, oldest at head */
+    int head, n;
+} held_pieces;
 
 typedef struct job {
     struct job *next;
@@ -78,7 +89,8 @@ struct mpr_pool {
     int k;
     mpr_process **workers;
     MPI_Comm comm;
-    uint64_t *running; /* index 1..k */
+    held_pieces *held; /* index 1..k */
+    int prefetch;      /* MPR_POOL_PREFETCH */
     job *jobs;
     uint64_t next_id;
     bool closed, stopped;
@@ -130,13 +142,44 @@ static int send_cmd(mpr_pool *p, int w, const mpr__pool_cmd *c)
     return rc;
 }
 
-/* Sends the next piece of the first job with undispatched work to pool rank w.
- * Returns 1 if something was sent, 0 if there is no work. */
-static int dispatch_one(mpr_pool *p, int w)
+static void held_push(held_pieces *h, uint64_t id)
+{
+    MPR_ASSERT(h->n < 1 + PREFETCH_MAX);
+    h->job[(h->head + h->n++) % (1 + PREFETCH_MAX)] = id;
+}
+
+static uint64_t held_pop(held_pieces *h)
+{
+    MPR_ASSERT(h->n > 0);
+    uint64_t id = h->job[h->head];
+    h->head = (h->head + 1) % (1 + PREFETCH_MAX);
+    h->n--;
+    return id;
+}
+
+/* Whether a piece of job j may be given to a worker that is still busy:
+ * only map chunks, and only while every worker could still get one. */
+static bool may_give_ahead(const mpr_pool *p, const job *j)
+{
+    if (j->kind != JOB_MAP)
+        return false;
+    size_t left = j->n - j->next_start;
+    return left / j->chunksize + (left % j->chunksize != 0) >= (size_t)p->k;
+}
+
+/* Sends the next piece of the first job with undispatched work to pool rank
+ * w; with `ahead` (w is busy), only if may_give_ahead allows it.
+ * Returns 1 if something was sent, 0 if not, or an error. */
+static int dispatch_one(mpr_pool *p, int w, bool ahead)
 {
     for (job *j = p->jobs; j; j = j->next) {
+        bool map_left = j->kind == JOB_MAP && j->next_start < j->n;
+        if (!map_left && !(j->kind == JOB_APPLY && !j->dispatched))
+            continue;
+        if (ahead && !may_give_ahead(p, j))
+            return 0; /* jobs go out in submission order: no skipping ahead */
         mpr__pool_cmd c = {.job = j->id, .fn = j->fn, .count = 1};
-        if (j->kind == JOB_MAP && j->next_start < j->n) {
+        if (map_left) {
             size_t count = j->n - j->next_start;
             if (count > j->chunksize)
                 count = j->chunksize;
@@ -148,26 +191,27 @@ static int dispatch_one(mpr_pool *p, int w)
             c.data = j->in + j->next_start * j->in_size;
             c.data_len = count * j->in_size;
             j->next_start += count;
-        } else if (j->kind == JOB_APPLY && !j->dispatched) {
+        } else {
             c.kind = MPR__POOL_APPLY;
             c.data = j->arg;
             c.data_len = j->arg_len;
             j->dispatched = true;
-        } else {
-            continue;
         }
         MPR_CHECK(send_cmd(p, w, &c));
-        p->running[w] = j->id;
+        held_push(&p->held[w], j->id);
         return 1;
     }
     return 0;
 }
 
+/* Idle workers first, then one more piece each, round by round, up to the
+ * prefetch depth, so no worker gets a second piece while another has none. */
 static int dispatch(mpr_pool *p)
 {
-    for (int w = 1; w <= p->k; w++)
-        if (p->running[w] == 0)
-            MPR_CHECK(dispatch_one(p, w));
+    for (int depth = 0; depth <= p->prefetch; depth++)
+        for (int w = 1; w <= p->k; w++)
+            if (p->held[w].n == depth)
+                MPR_CHECK(dispatch_one(p, w, depth > 0));
     return MPR_OK;
 }
 
@@ -268,11 +312,11 @@ static int receive_one(mpr_pool *p)
     bool ok = mpr__pool_result_decode(raw, len, &r);
     MPR_ASSERT(ok && st.MPI_SOURCE >= 1 && st.MPI_SOURCE <= p->k);
     job *j = find_job(p, r.job);
-    MPR_ASSERT(j && p->running[st.MPI_SOURCE] == r.job);
+    uint64_t oldest = held_pop(&p->held[st.MPI_SOURCE]);
+    MPR_ASSERT(j && oldest == r.job);
     int world = mpr_process_rank(p->workers[st.MPI_SOURCE]);
     mpr__output_wait(world, r.output_bytes);
     mpr__posted_wait(world, r.posted);
-    p->running[st.MPI_SOURCE] = 0;
     if (j->kind == JOB_MAP)
         take_map_result(j, &r);
     else
@@ -298,6 +342,21 @@ static int progress(mpr_pool *p)
 }
 
 /* ------------------------------------------------------------- progress line */
+
+static int prefetch_setting(void)
+{
+    const char *s = getenv("MPR_POOL_PREFETCH");
+    if (!s || !*s)
+        return PREFETCH_DEFAULT;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < 0 || v > PREFETCH_MAX) {
+        MPR_WARN("MPR_POOL_PREFETCH=%s is not a number of chunks in [0, %d]; using %d", s,
+                 PREFETCH_MAX, PREFETCH_DEFAULT);
+        return PREFETCH_DEFAULT;
+    }
+    return (int)v;
+}
 
 static int progress_setting(int option)
 {
@@ -367,7 +426,7 @@ static bool all_finished(mpr_pool *p, void *arg)
         if (!j->finished)
             return false;
     for (int w = 1; w <= p->k; w++)
-        if (p->running[w])
+        if (p->held[w].n)
             return false;
     return true;
 }
@@ -464,14 +523,15 @@ int mpr_pool_new_opts(mpr_pool **out, int nworkers, const mpr_pool_options *opts
     p->k = k;
     p->comm = MPI_COMM_NULL;
     p->workers = calloc((size_t)k + 1, sizeof *p->workers);
-    p->running = calloc((size_t)k + 1, sizeof *p->running);
+    p->held = calloc((size_t)k + 1, sizeof *p->held);
     p->initarg = malloc(opts->initarg_len + 1);
-    MPR_ASSERT(p->workers && p->running && p->initarg);
+    MPR_ASSERT(p->workers && p->held && p->initarg);
     if (opts->initarg_len)
         memcpy(p->initarg, opts->initarg, opts->initarg_len);
     p->initarg_len = opts->initarg_len;
     p->maxtasks = opts->maxtasksperchild;
     p->progress = progress_setting(opts->progress);
+    p->prefetch = prefetch_setting();
     pool_counter++;
     /* The tag only tells concurrent MPI_Comm_create_group calls apart. */
     int rc = start_workers(p, opts->initializer ? &init_ref : NULL, 1000 + pool_counter % 30000);
@@ -479,7 +539,7 @@ int mpr_pool_new_opts(mpr_pool **out, int nworkers, const mpr_pool_options *opts
         for (int i = 1; i <= k; i++)
             mpr_process_free(p->workers[i]); /* none can be running a pool loop yet */
         free(p->workers);
-        free(p->running);
+        free(p->held);
         free(p->initarg);
         free(p);
         return rc;
@@ -572,7 +632,7 @@ void mpr_pool_free(mpr_pool *p)
         j->handles = 0; /* results outliving their pool are a caller bug */
     reap(p);
     free(p->workers);
-    free(p->running);
+    free(p->held);
     free(p->initarg);
     free(p);
 }

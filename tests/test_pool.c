@@ -2,6 +2,7 @@
  * errors, several pools, lifecycle. */
 #include "mpr_test.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -547,8 +548,47 @@ MPR_TEST(tasks_puts_arrive)
     return 0;
 }
 
+/* Item 0 is slow (2 s), the other items instant. */
+static int slow_first_rank(const void *in, void *out)
+{
+    int64_t i, rank = mpr_rank();
+    memcpy(&i, in, sizeof i);
+    if (i == 0)
+        usleep(2000000);
+    memcpy(out, &rank, sizeof rank);
+    return 0;
+}
+
+/* Prefetch (pool.c): with chunksize 1 on 2 workers, the first dispatch
+ * gives each worker a second item ahead, so item 2 waits behind the slow
+ * item 0 on its rank while the other worker does every later item (the
+ * tail is never given ahead). With MPR_POOL_PREFETCH=0 a worker gets an
+ * item only when idle: the other worker does items 1..7. */
+MPR_TEST(prefetch)
+{
+    MPR_TEST_NEED_WORKERS(2);
+    const char *env = getenv("MPR_POOL_PREFETCH");
+    bool ahead = !(env && strcmp(env, "0") == 0);
+    mpr_pool *p;
+    ASSERT_OK(mpr_pool_new(&p, 2));
+    enum { N = 8 };
+    int64_t in[N], rank_of[N];
+    for (int64_t i = 0; i < N; i++)
+        in[i] = i;
+    ASSERT_OK(mpr_pool_map(p, slow_first_rank, in, N, sizeof *in, rank_of, sizeof *rank_of, 1));
+    int64_t slow = rank_of[0], other = rank_of[1];
+    ASSERT_TRUE(slow != other);
+    ASSERT_EQ(rank_of[2], ahead ? slow : other);
+    for (int i = 3; i < N; i++)
+        ASSERT_EQ(rank_of[i], other);
+    ASSERT_OK(mpr_pool_close(p));
+    ASSERT_OK(mpr_pool_join(p));
+    mpr_pool_free(p);
+    return 0;
+}
+
 MPR_TEST_MAIN(MPR_TEST_ENTRY(map_sizes), MPR_TEST_ENTRY(map_million), MPR_TEST_ENTRY(starmap),
               MPR_TEST_ENTRY(map_errors), MPR_TEST_ENTRY(imap), MPR_TEST_ENTRY(apply),
               MPR_TEST_ENTRY(map_async), MPR_TEST_ENTRY(callbacks), MPR_TEST_ENTRY(lifecycle),
               MPR_TEST_ENTRY(two_pools), MPR_TEST_ENTRY(initializer), MPR_TEST_ENTRY(progress_line),
-              MPR_TEST_ENTRY(spmd), MPR_TEST_ENTRY(tasks_puts_arrive))
+              MPR_TEST_ENTRY(spmd), MPR_TEST_ENTRY(tasks_puts_arrive), MPR_TEST_ENTRY(prefetch))

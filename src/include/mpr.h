@@ -279,7 +279,9 @@ MPR_EXTERN int mpr_pool_size(const mpr_pool *p);
  * MPI_Scatterv/MPI_Gatherv on the pool's communicator (used when the pool
  * has no other work in flight; else as chunksize 0 of map_async).
  * chunksize > 0: chunks of that many items are handed out as workers free
- * up, so uneven items balance.
+ * up, so uneven items balance. A worker also holds its next chunk while it
+ * computes one (MPR_POOL_PREFETCH, default 1), except for the last chunks,
+ * which go to whoever is free.
  * Returns: MPR_OK; MPR_ETASK (an item failed: mpr_last_error has the first
  * failure's message, item index, rank and host; the other items were still
  * computed and out holds their results); MPR_ECLOSED (pool closed);
