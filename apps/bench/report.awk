@@ -7,7 +7,9 @@ NR == 1 { next }
     k = $1 SUBSEP $2 SUBSEP $3
     n[k]++
     v[k, n[k]] = $6 + 0
+    at[k, $5] = $6 + 0 # by repetition, for paired ratios
     unit[$1] = $4
+    if ($5 + 1 > nrep) nrep = $5 + 1
 }
 
 function sortk(k,    i, j, t) {
@@ -70,14 +72,39 @@ function micro(label, b, p, kind, g,    km, kr, m, r, cost, x, note) {
     printf "| %s | %s | %s | %s | %s%s | %s | %s |\n", label, unit[b], cell(km), cell(kr),
         cost == "" ? "n/a" : sprintf("%.2f", cost), note, goal_text(kind, g), judge(label, kind, g, x)
 }
+# The median over repetitions of a/b, each pair from one repetition (so
+# both ran within a minute of each other); "" if no repetition has both.
+function paired(ka, kb,    r, m, t) {
+    m = 0
+    for (r = 0; r < nrep; r++)
+        if ((ka, r) in at && (kb, r) in at && at[kb, r] > 0)
+            pr[++m] = at[ka, r] / at[kb, r]
+    if (m == 0) return ""
+    delete n["paired"]
+    for (r = 1; r <= m; r++) v["paired", r] = pr[r]
+    n["paired"] = m
+    t = med("paired")
+    delete n["paired"]
+    return t
+}
 # Section 2: a parallel run against the serial C run of the same algorithm.
-function work(label, b, p, w, ps, kind, g,    km, ks, m, s, sp) {
-    km = key(b, "mpr", p); ks = key(b, "serial", ps)
-    m = med(km); s = med(ks)
-    sp = (m == "" || s == "" || m == 0) ? "" : s / m
-    printf "| %s | %d | %s | %s | %s | %s | %s | %s |\n", label, w, cell(km), cell(ks),
+# speedup: serial time / parallel time, paired by repetition; ceiling: the
+# efficiency two serial copies at once reach (serial / the slower copy).
+function work(label, b, p, w, ps, kind, g,    km, ks, k2, sp, ceil) {
+    km = key(b, "mpr", p); ks = key(b, "serial", ps); k2 = key(b, "serial2", ps)
+    sp = paired(ks, km)
+    ceil = w == 2 ? paired(ks, k2) : ""
+    printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", label, w, cell(km), cell(ks),
         sp == "" ? "n/a" : sprintf("%.2f", sp), sp == "" ? "n/a" : sprintf("%.0f%%", 100 * sp / w),
-        goal_text(kind, g), judge(label, kind, g, sp == "" ? "" : sp / w)
+        ceil == "" ? "" : sprintf("%.0f%%", 100 * ceil), goal_text(kind, g),
+        judge(label, kind, g, sp == "" ? "" : sp / w)
+}
+# A ratio of two mpr configurations, paired by repetition.
+function versus(label, b, pa, pb, kind, g,    ka, kb, x) {
+    ka = key(b, "mpr", pa); kb = key(b, "mpr", pb)
+    x = paired(ka, kb)
+    printf "| %s | %s | %s | %s | %s | %s | %s |\n", label, unit[b], cell(ka), cell(kb),
+        x == "" ? "n/a" : sprintf("%.3g", x), goal_text(kind, g), judge(label, kind, g, x)
 }
 # Section 3: mpr next to Python; speedup = how many times faster mpr is.
 function py(label, b, p, bp, pp, kind, g,    km, kp, m, q, sp) {
@@ -116,8 +143,11 @@ END {
     print ""
     print "## 2. Workloads: mpr next to the serial C run of the same algorithm"
     print ""
-    print "| workload | workers | mpr time s | serial C s | speedup | efficiency | goal | result |"
-    print "|---|---|---|---|---|---|---|---|"
+    print "speedup and efficiency: serial / mpr time, the median of the repetitions' ratios;"
+    print "ceiling: the efficiency two serial copies reach running at once on the two cores."
+    print ""
+    print "| workload | workers | mpr time s | serial C s | speedup | efficiency | ceiling | goal | result |"
+    print "|---|---|---|---|---|---|---|---|---|"
     work("pi, Pool.map", "pi", "pool_1w", 1, "pool_0w")
     work("pi, Pool.map", "pi", "pool_2w", 2, "pool_0w", "eff", 0.9)
     work("pi, batched", "pi", "batched_1w", 1, "batched_0w")
@@ -135,6 +165,11 @@ END {
             work("verify_prime five cases, " m, "verify_prime", m "_1w", 1, "all_0w")
             work("verify_prime five cases, " m, "verify_prime", m "_2w", 2, "all_0w")
         }
+    print ""
+    print "| comparison | unit | first median [min, max] | second median [min, max] | ratio | goal | result |"
+    print "|---|---|---|---|---|---|---|"
+    versus("primes, queue mode / dynamic mode (2 workers)", "primes", "queue_2w", "dynamic_2w", "le", 1.3)
+    versus("primes, queue: one number per put (the document's) / batches of 10000, per number", "primes_per_number", "queue_batch1_2w", "queue_batch10000_2w")
     print ""
     print "## 3. mpr next to Python multiprocessing (2 workers, same cores)"
     print ""

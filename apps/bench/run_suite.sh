@@ -19,7 +19,7 @@
 #   --full       Python at the documents' full sizes (pi 1e8 trials takes
 #                ~35 s on 2 workers, the queue prime search ~3 minutes);
 #                default: Python at reduced sizes, compared per item
-#   --reps N     repetitions of the C measurements (default 5; workloads 3)
+#   --reps N     repetitions of every C measurement and workload (default 5)
 #   --check      exit 1 unless every row of the report has its numbers
 #
 # Programs: bench_channels (-n 7), bench_shared, bench_pool (-n 3),
@@ -85,6 +85,25 @@ run_c() {
     grep '^env,' "$out/logs/$name.out" | cut -d, -f2- >>"$envf"
 }
 
+# run_two <log-name> <pattern> <field> <program> [args...]: runs two copies
+# of a serial program (one rank each, no mpirun) at once and prints the
+# slower one's timing, or nothing if either failed.
+run_two() {
+    local name=$1 pattern=$2 field=$3
+    shift 3
+    note "two at once: $*"
+    "$@" >"$out/logs/${name}_a.out" 2>"$out/logs/${name}_a.err" &
+    local first=$!
+    if "$@" >"$out/logs/${name}_b.out" 2>"$out/logs/${name}_b.err" && wait $first; then
+        awk -v p="$pattern" -v f="$field" '$0 ~ p && $f + 0 > t + 0 { t = $f } END { print t }' \
+            "$out/logs/${name}_a.out" "$out/logs/${name}_b.out"
+    else
+        wait $first
+        note "FAILED: two copies of $* (see $out/logs/${name}_[ab].err)"
+        failures=$((failures + 1))
+    fi
+}
+
 # sample <bench> <impl> <param> <unit> <rep> <value>
 sample() { echo "$1,$2,$3,$4,$5,$6" >>"$csv"; }
 
@@ -109,18 +128,18 @@ if [ $quick = 1 ]; then
     shared=(--iters 2000 --reps 1 --warmup 0)
     pool=(--n 10000 --items 50 --reps 1 --warmup 0)
     manager=(--requests 50 --reps 1)
-    pi_trials=1e6 pr_from=100000000 pr_to=100010000
+    pi_trials=1e6 pr_from=100000000 pr_to=100010000 pr_put_len=1000
     verify_numbers=(--numbers 1000000007,999999999989,1000000011)
     py_micro=(--iters 50 --big-iters 3 --warm-iters 5 --items 200 --n 10000 --map-items 50 --reps 1
         --warmup 0)
     py_work=(--pi-trials 1e5 --primes-count 500 --reps 1)
 else
-    wreps=$((reps < 3 ? reps : 3))
+    wreps=$reps # the workloads vary most on a shared VM: as many as the rest
     channels=(--reps "$reps")
     shared=(--reps "$reps")
     pool=(--reps "$reps")
     manager=(--reps "$reps")
-    pi_trials=1e8 pr_from=100000000 pr_to=101000000
+    pi_trials=1e8 pr_from=100000000 pr_to=101000000 pr_put_len=100000
     verify_numbers=()
     py_micro=(--reps "$reps")
     if [ $full = 1 ]; then
@@ -137,29 +156,56 @@ run_c pool 3 "$bin/bench_pool" "${pool[@]}"
 run_c manager 4 "$bin/bench_manager" "${manager[@]}"
 
 # ------------------------------------- 2. workloads vs serial C baseline
-# Every repetition runs every configuration once, serial included.
+# Every repetition runs every configuration once, serial included, so a
+# parallel run and its serial reference are minutes apart at most; the
+# report also pairs them repetition by repetition. "serial2" runs two
+# serial copies at once (no MPI between them) and records the slower: what
+# the two cores give this loop when both compute, the ceiling of a
+# 2-worker run's efficiency on this machine.
 for ((rep = 0; rep < wreps; rep++)); do
-    for cfg in pool:0 pool:1 pool:2 batched:0 batched:1 batched:2 processes:2 joblib:2; do
+    for cfg in pool:0 pool:serial2 pool:1 pool:2 batched:0 batched:serial2 batched:1 batched:2 \
+        processes:2 joblib:2; do
         v=${cfg%:*} w=${cfg#*:}
-        s=$(run_timed "pi_${v}_${w}_$rep" '^Time consumed:' 3 $((w + 1)) "$bin/pi" --verbose 0 \
-            --trials "$pi_trials" --variant "$v" --workers "$w")
+        args=("$bin/pi" --verbose 0 --trials "$pi_trials" --variant "$v")
+        if [ "$w" = serial2 ]; then
+            s=$(run_two "pi_${v}_serial2_$rep" '^Time consumed:' 3 "${args[@]}" --workers 0)
+            impl=serial2 param=${v}_0w
+        else
+            s=$(run_timed "pi_${v}_${w}_$rep" '^Time consumed:' 3 $((w + 1)) "${args[@]}" \
+                --workers "$w")
+            impl=mpr param=${v}_${w}w
+            [ "$w" = 0 ] && impl=serial
+        fi
         [ -n "$s" ] || continue
-        if [ "$w" = 0 ]; then impl=serial; else impl=mpr; fi
-        sample pi "$impl" "${v}_${w}w" s "$rep" "$s"
-        sample pi_rate "$impl" "${v}_${w}w" trials/s "$rep" "$(awk -v t="$pi_trials" -v s="$s" \
+        sample pi "$impl" "$param" s "$rep" "$s"
+        sample pi_rate "$impl" "$param" trials/s "$rep" "$(awk -v t="$pi_trials" -v s="$s" \
             'BEGIN { printf "%.6g", t / s }')"
     done
-    for cfg in serial:0 queue:1 queue:2 static:1 static:2 dynamic:1 dynamic:2; do
+    for cfg in serial:0 serial:serial2 queue:1 queue:2 static:1 static:2 dynamic:1 dynamic:2; do
         m=${cfg%:*} w=${cfg#*:}
-        wargs=(--workers "$w")
-        [ "$m" = serial ] && wargs=()
-        s=$(run_timed "primes_${m}_${w}_$rep" '^Took:' 2 $((w + 1)) "$bin/primes" --mode "$m" \
-            --from "$pr_from" --to "$pr_to" "${wargs[@]}")
+        args=("$bin/primes" --mode "$m" --from "$pr_from" --to "$pr_to")
+        if [ "$w" = serial2 ]; then
+            s=$(run_two "primes_serial2_$rep" '^Took:' 2 "${args[@]}")
+            impl=serial2 param=serial_0w
+        else
+            [ "$m" = serial ] || args+=(--workers "$w")
+            s=$(run_timed "primes_${m}_${w}_$rep" '^Took:' 2 $((w + 1)) "${args[@]}")
+            impl=mpr param=${m}_${w}w
+            [ "$w" = 0 ] && impl=serial
+        fi
         [ -n "$s" ] || continue
-        if [ "$w" = 0 ]; then impl=serial; else impl=mpr; fi
-        sample primes "$impl" "${m}_${w}w" s "$rep" "$s"
-        sample primes_rate "$impl" "${m}_${w}w" numbers/s "$rep" "$(awk -v n=$((pr_to - pr_from)) \
+        sample primes "$impl" "$param" s "$rep" "$s"
+        sample primes_rate "$impl" "$param" numbers/s "$rep" "$(awk -v n=$((pr_to - pr_from)) \
             -v s="$s" 'BEGIN { printf "%.6g", n / s }')"
+    done
+    # The document's queue design puts one number per put: its cost per
+    # number next to batches of 10000, on a range 10x smaller.
+    for b in 1 10000; do
+        s=$(run_timed "primes_queue_batch${b}_$rep" '^Took:' 2 3 "$bin/primes" --mode queue \
+            --workers 2 --batch "$b" --from "$pr_from" --to $((pr_from + pr_put_len)))
+        [ -n "$s" ] || continue
+        sample primes_per_number mpr "queue_batch${b}_2w" us "$rep" "$(awk -v n="$pr_put_len" \
+            -v s="$s" 'BEGIN { printf "%.6g", 1e6 * s / n }')"
     done
 done
 
