@@ -149,17 +149,26 @@ void mpr__doorbell_ring(int world_rank, int which)
         futex(&l->rings, FUTEX_WAKE, INT_MAX, NULL);
 }
 
+int mpr__isend(const void *buf, int count, int dest, int tag, MPI_Comm comm, int dest_world,
+               MPI_Request *req)
+{
+    int rc = MPI_Isend(buf, count, MPI_BYTE, dest, tag, comm, req);
+    if (rc != MPI_SUCCESS)
+        return rc;
+    bool to_server = tag == MPR__TAG_REQ || tag == MPR__TAG_OUT || tag == MPR__TAG_SHM_REQ;
+    mpr__doorbell_ring(dest_world, to_server ? MPR__BELL_SERVER : MPR__BELL_MAIN);
+    return MPI_SUCCESS;
+}
+
 int mpr__send(const void *buf, int count, int dest, int tag, MPI_Comm comm, int dest_world)
 {
     /* Not MPI_Send: a message over the eager limit would block in it, spinning,
      * until the receiver matches it, and a receiver asleep until our ring
      * only matches at the end of its sleep. Post, ring, then wait politely. */
     MPI_Request req;
-    int rc = MPI_Isend(buf, count, MPI_BYTE, dest, tag, comm, &req);
+    int rc = mpr__isend(buf, count, dest, tag, comm, dest_world, &req);
     if (rc != MPI_SUCCESS)
         return rc;
-    bool to_server = tag == MPR__TAG_REQ || tag == MPR__TAG_OUT || tag == MPR__TAG_SHM_REQ;
-    mpr__doorbell_ring(dest_world, to_server ? MPR__BELL_SERVER : MPR__BELL_MAIN);
     return mpr__request_wait(&req, -1) == 1 ? MPI_SUCCESS : MPI_ERR_OTHER;
 }
 

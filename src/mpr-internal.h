@@ -98,6 +98,11 @@ void mpr__doorbell_serve(void);
  * a ring of the receiver's bell (dest_world: its world rank), and a wait
  * with backoff until the send completes. Returns an MPI error code. */
 int mpr__send(const void *buf, int count, int dest, int tag, MPI_Comm comm, int dest_world);
+/* The same without the wait: the caller completes *req, and keeps buf
+ * until then. For a sender that must go on receiving meanwhile (a send
+ * over the eager limit completes only when the receiver takes it). */
+int mpr__isend(const void *buf, int count, int dest, int tag, MPI_Comm comm, int dest_world,
+               MPI_Request *req);
 /* The calling rank's ring count, read before polling MPI. */
 uint32_t mpr__doorbell_seen(void);
 /* Sleeps up to ns nanoseconds, or less if the bell rang since `seen`. */

@@ -48,8 +48,18 @@ enum { ITEM_PENDING = 0, ITEM_OK, ITEM_FAILED };
 /* Pieces a worker may hold beyond the one it computes. */
 enum { PREFETCH_MAX = 4, PREFETCH_DEFAULT = 1 };
 
+/* A piece sent to a worker and not yet answered. Its command goes out by
+ * MPI_Isend and completes when the result is in: a chunk over the eager
+ * limit, sent ahead to a worker that computes, would otherwise block rank 0
+ * in the send while that worker blocks sending its result to rank 0. */
 typedef struct {
-    uint64_t job[1 + PREFETCH_MAX]; /* a ring, oldest at head */
+    uint64_t job;
+    MPI_Request send;
+    mpr__wbuf command; /* the bytes of the send, kept until it completes */
+} held_piece;
+
+typedef struct {
+    held_piece of[1 + PREFETCH_MAX]; /* a ring, oldest at head */
     int head, n;
 } held_pieces;
 
@@ -142,19 +152,45 @@ static int send_cmd(mpr_pool *p, int w, const mpr__pool_cmd *c)
     return rc;
 }
 
-static void held_push(held_pieces *h, uint64_t id)
+/* Encodes c and sends it to pool rank w without waiting; the piece is then
+ * held by w until its result comes in. */
+static int send_piece(mpr_pool *p, int w, const mpr__pool_cmd *c)
 {
+    held_pieces *h = &p->held[w];
     MPR_ASSERT(h->n < 1 + PREFETCH_MAX);
-    h->job[(h->head + h->n++) % (1 + PREFETCH_MAX)] = id;
+    held_piece *piece = &h->of[(h->head + h->n) % (1 + PREFETCH_MAX)];
+    mpr__wbuf_init(&piece->command);
+    mpr__pool_cmd_encode(&piece->command, c);
+    int count = 0;
+    int rc = piece->command.oom ? mpr__fail(MPR_ENOMEM, "no memory for a pool command")
+                                : mpr__count_to_int(piece->command.len, &count);
+    if (rc == MPR_OK) {
+        int mrc = mpr__isend(piece->command.data, count, w, MPR__TAG_POOL_CMD, p->comm,
+                             mpr_process_rank(p->workers[w]), &piece->send);
+        if (mrc != MPI_SUCCESS)
+            rc = mpr__mpi_fail(mrc, "send(pool command)", __FILE__, __LINE__);
+    }
+    if (rc != MPR_OK) {
+        mpr__wbuf_free(&piece->command);
+        return rc;
+    }
+    piece->job = c->job;
+    h->n++;
+    return MPR_OK;
 }
 
-static uint64_t held_pop(held_pieces *h)
+/* The oldest piece of pool rank w, whose result has come in: completes its
+ * send (the worker has it, so this does not wait long) and returns its job. */
+static uint64_t piece_answered(mpr_pool *p, int w)
 {
+    held_pieces *h = &p->held[w];
     MPR_ASSERT(h->n > 0);
-    uint64_t id = h->job[h->head];
+    held_piece *piece = &h->of[h->head];
+    MPR_ASSERT(mpr__request_wait(&piece->send, -1) == 1);
+    mpr__wbuf_free(&piece->command);
     h->head = (h->head + 1) % (1 + PREFETCH_MAX);
     h->n--;
-    return id;
+    return piece->job;
 }
 
 /* Whether a piece of job j may be given to a worker that is still busy:
@@ -197,8 +233,15 @@ static int dispatch_one(mpr_pool *p, int w, bool ahead)
             c.data_len = j->arg_len;
             j->dispatched = true;
         }
-        MPR_CHECK(send_cmd(p, w, &c));
-        held_push(&p->held[w], j->id);
+        int rc = send_piece(p, w, &c);
+        if (rc != MPR_OK) {
+            /* Not sent: the piece stays undispatched. */
+            if (map_left)
+                j->next_start -= c.count;
+            else
+                j->dispatched = false;
+            return rc;
+        }
         return 1;
     }
     return 0;
@@ -312,7 +355,7 @@ static int receive_one(mpr_pool *p)
     bool ok = mpr__pool_result_decode(raw, len, &r);
     MPR_ASSERT(ok && st.MPI_SOURCE >= 1 && st.MPI_SOURCE <= p->k);
     job *j = find_job(p, r.job);
-    uint64_t oldest = held_pop(&p->held[st.MPI_SOURCE]);
+    uint64_t oldest = piece_answered(p, st.MPI_SOURCE);
     MPR_ASSERT(j && oldest == r.job);
     int world = mpr_process_rank(p->workers[st.MPI_SOURCE]);
     mpr__output_wait(world, r.output_bytes);

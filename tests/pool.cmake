@@ -10,6 +10,7 @@ mpr_add_mpi_test(pool tasks_puts_arrive RANKS 2 4 8)
 # Prefetch: which worker gets which chunk, with the default depth and off;
 # and the dynamic cases again with prefetch off and at its deepest.
 mpr_add_mpi_test(pool prefetch RANKS 3 4)
+mpr_add_mpi_test(pool map_big_chunks RANKS 2 3 4 8)
 mpr_add_mpi_test(pool prefetch SUFFIX prefetch0 RANKS 3 ENV MPR_POOL_PREFETCH=0)
 foreach(depth 0 4)
   foreach(case map_sizes map_errors imap map_async callbacks lifecycle)
