@@ -548,31 +548,22 @@ MPR_TEST(tasks_puts_arrive)
     return 0;
 }
 
-static int triple_i32(const void *in, void *out)
-{
-    int32_t x;
-    memcpy(&x, in, sizeof x);
-    x = 3 * x + 1;
-    memcpy(out, &x, sizeof x);
-    return 0;
-}
-
-/* Chunks of 200 KB, over Open MPI's eager limit, given ahead to workers
+/* Chunks of 400 KB, over Open MPI's eager limit, given ahead to workers
  * that compute: the sends must not block rank 0 while a worker blocks
- * sending its 200 KB result back (a deadlock before sends were Isends). */
+ * sending its 400 KB result back (a deadlock before sends were Isends). */
 MPR_TEST(map_big_chunks)
 {
     MPR_TEST_NEED_WORKERS(1);
     enum { CHUNK = 50000, N = 12 * CHUNK };
-    int32_t *in = malloc(N * sizeof *in), *out = malloc(N * sizeof *out);
-    for (int32_t i = 0; i < N; i++)
+    int64_t *in = malloc(N * sizeof *in), *out = malloc(N * sizeof *out);
+    for (int64_t i = 0; i < N; i++)
         in[i] = i;
     mpr_pool *p;
     ASSERT_OK(mpr_pool_new(&p, 0));
-    ASSERT_OK(mpr_pool_map(p, triple_i32, in, N, sizeof *in, out, sizeof *out, CHUNK));
-    for (int32_t i = 0; i < N; i++)
-        if (out[i] != 3 * i + 1)
-            ASSERT_EQ(out[i], 3 * i + 1);
+    ASSERT_OK(mpr_pool_map(p, square, in, N, sizeof *in, out, sizeof *out, CHUNK));
+    for (int64_t i = 0; i < N; i++)
+        if (out[i] != i * i)
+            ASSERT_EQ(out[i], i * i);
     mpr_pool_free(p);
     free(in);
     free(out);
