@@ -100,10 +100,10 @@ function work(label, b, p, w, ps, kind, g,    km, ks, k2, sp, ceil) {
         judge(label, kind, g, sp == "" ? "" : sp / w)
 }
 # A ratio of two mpr configurations, paired by repetition.
-function versus(label, b, pa, pb, kind, g,    ka, kb, x) {
+function versus(label, b, u, pa, pb, kind, g,    ka, kb, x) {
     ka = key(b, "mpr", pa); kb = key(b, "mpr", pb)
     x = paired(ka, kb)
-    printf "| %s | %s | %s | %s | %s | %s | %s |\n", label, unit[b], cell(ka), cell(kb),
+    printf "| %s | %s | %s | %s | %s | %s | %s |\n", label, u, cell(ka), cell(kb),
         x == "" ? "n/a" : sprintf("%.3g", x), goal_text(kind, g), judge(label, kind, g, x)
 }
 # Section 3: mpr next to Python; speedup = how many times faster mpr is.
@@ -168,8 +168,8 @@ END {
     print ""
     print "| comparison | unit | first median [min, max] | second median [min, max] | ratio | goal | result |"
     print "|---|---|---|---|---|---|---|"
-    versus("primes, queue mode / dynamic mode (2 workers)", "primes", "queue_2w", "dynamic_2w", "le", 1.3)
-    versus("primes, queue: one number per put (the document's) / batches of 10000, per number", "primes_per_number", "queue_batch1_2w", "queue_batch10000_2w")
+    versus("primes, queue mode / dynamic mode (2 workers)", "primes", "s", "queue_2w", "dynamic_2w", "le", 1.3)
+    versus("primes, queue: one number per put (the document's) / batches of 10000, per number", "primes_per_number", "us", "queue_batch1_2w", "queue_batch10000_2w")
     print ""
     print "## 3. mpr next to Python multiprocessing (2 workers, same cores)"
     print ""
