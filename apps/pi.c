@@ -15,7 +15,10 @@
  * correlations between workers impossible.
  *
  * Variants, as the document has them:
- *   pool       Pool.map over the tasks (static blocks: the tasks are equal)
+ *   pool       Pool.map over the tasks, handed out one at a time: the tasks
+ *              are equal but the cores of a shared machine are not (a
+ *              core slowed by a neighbour for a while would hold up a
+ *              static block; see README "Benchmarks")
  *   processes  worker Processes fed by a task queue, one sentinel each
  *   joblib     Parallel(n_jobs, verbose=1): tasks as they finish
  *              (imap_unordered), joblib's progress lines
@@ -225,7 +228,7 @@ static int run_pool(int variant, const task_item *items, int64_t *inside, size_t
         status = run_joblib(p, items, inside, n);
     } else {
         rc = mpr_pool_map(p, calc_point_inside_circle, items, n, sizeof *items, inside,
-                          sizeof *inside, 0);
+                          sizeof *inside, 1);
         if (rc != MPR_OK)
             status = app_fail("pool.map", rc);
     }
