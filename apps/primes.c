@@ -49,14 +49,16 @@
  * one collective H5Dwrite (apps/common/h5out.h). The queue and serial
  * modes create that pool after the search.
  *
- * BATCH_COST, measured on a 2-core machine with 3 ranks (2 workers) over
- * [100000000, 100100000), 100,000 numbers: --batch 1 (the document's one
- * number per put) took 1.82 s, --batch 10 0.35 s, --batch 100 0.19 s and
- * --batch 10000 0.10 s, where the serial loop takes 0.066 s. One number per
- * put costs about 18 us of queue traffic (a put by rank 0, a get by a worker,
- * each a round trip to rank 0's service thread) against about 0.7 us of
+ * BATCH_COST, measured on an idle 2-core machine with 3 ranks (2 workers)
+ * over [100000000, 100100000), 100,000 numbers, medians of 5 runs: --batch 1
+ * (the document's one number per put) took 1.67 s (0.79-2.32 s), --batch
+ * 10 0.19 s, --batch 100 0.073 s and --batch 10000 0.038 s, where the
+ * serial loop takes 0.061 s. One number per put costs 10-20 us of queue
+ * traffic (a put by rank 0, a get by a worker, each a round trip to rank
+ * 0's service thread, and the same again for a prime) against 0.6 us of
  * trial division: the document's finding that its queue version is slower
- * than one process, and why a work item here is a batch.
+ * than one process, and why a work item here is a batch. The benchmark
+ * suite measures it again in every run (README "Benchmarks").
  */
 #include "app.h"
 #include "h5out.h"
@@ -612,8 +614,8 @@ int main(int argc, char **argv)
          APP_OPT_STR, &o.mode, 0, 0},
         {"--batch", "B",
          "numbers per work item (queue: per put, dynamic: per map item). --batch 1 puts one "
-         "number per put as the document does: about 18 us of queue traffic per number against "
-         "0.7 us of division, 18x slower than --batch 10000 on 2 cores",
+         "number per put as the document does: 10-20 us of queue traffic per number against 0.6 "
+         "us of division, 30-45x slower than --batch 10000 on 2 cores",
          APP_OPT_U64, &o.batch, 1, 1e9},
         {"--chunksize", "K", "dynamic: map items handed to a worker at a time", APP_OPT_U64,
          &o.chunksize, 1, 1e9},
