@@ -14,6 +14,19 @@
  *   the generator of Random123, cuRAND and numpy's Philox.
  *
  *   Checked against Random123's known-answer vectors in tests/test_rng.c.
+ *
+ *   Bulk draws (mpr_rng_fill_uniform, the batched pi) compute LANES blocks
+ *   of consecutive counters at once, laid out as struct of arrays, so the
+ *   compiler runs the lanes in SIMD registers; with GCC on x86-64 the
+ *   function is also built for x86-64-v3 (AVX2) and v4 (AVX-512) and the
+ *   loader picks the best one the CPU has (target_clones). The numbers are
+ *   the same bits on every path (Philox is integer arithmetic, and the
+ *   conversion to double is exact); tests/test_rng.c checks them against
+ *   single draws. Measured on the 2-core Xeon (AVX-512), release build:
+ *   fill_uniform 1.5e8 blocks/s against 3-5e7 one block at a time, and the
+ *   batched pi of 1e8 trials on one rank 0.99 s against 3.41 s. Both loops
+ *   are kept rolled (GCC unroll 1): GCC 12 at -O3 unrolled them fully and
+ *   then vectorized nothing.
  */
 #include "mpr-internal.h"
 
@@ -42,6 +55,62 @@ void mpr_philox4x32(const uint32_t ctr_in[4], const uint32_t key_in[2], uint32_t
         memcpy(c, next, sizeof c);
     }
     memcpy(out, c, sizeof c);
+}
+
+enum { LANES = 16 };
+
+/* Sanitized builds keep one plain version: an ifunc resolver runs before
+ * the sanitizer runtime is set up. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&                             \
+    !defined(__SANITIZE_ADDRESS__)
+#define MPR_SIMD_CLONES                                                                            \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define MPR_SIMD_CLONES
+#endif
+
+/* The double mpr_rng_uniform makes of two words: their top 53 bits. The
+ * value fits in 53 bits, so the signed conversion is exact and vectorizes
+ * (there is no unsigned 64-bit conversion before AVX-512DQ). */
+static inline double words_to_uniform(uint32_t hi, uint32_t lo)
+{
+    return (double)(int64_t)((((uint64_t)hi << 32) | lo) >> 11) * 0x1.0p-53;
+}
+
+/* The 2 * LANES doubles of the LANES blocks (counter + l, stream), l < LANES:
+ * Philox4x32-10 in struct-of-arrays form, then words_to_uniform. */
+MPR_SIMD_CLONES
+static void uniform_lanes(uint64_t counter, uint64_t stream, const uint32_t key[2],
+                          double out[2 * LANES])
+{
+    uint32_t c0[LANES], c1[LANES], c2[LANES], c3[LANES];
+    for (int l = 0; l < LANES; l++) {
+        uint64_t n = counter + (uint64_t)l;
+        c0[l] = (uint32_t)n;
+        c1[l] = (uint32_t)(n >> 32);
+        c2[l] = (uint32_t)stream;
+        c3[l] = (uint32_t)(stream >> 32);
+    }
+    uint32_t k0 = key[0], k1 = key[1];
+#pragma GCC unroll 1
+    for (int round = 0; round < 10; round++) {
+#pragma GCC unroll 1
+        for (int l = 0; l < LANES; l++) {
+            uint64_t p0 = (uint64_t)PHILOX_M0 * c0[l], p1 = (uint64_t)PHILOX_M1 * c2[l];
+            uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[l] ^ k0;
+            uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3[l] ^ k1;
+            c1[l] = (uint32_t)p1;
+            c3[l] = (uint32_t)p0;
+            c0[l] = n0;
+            c2[l] = n2;
+        }
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    for (int l = 0; l < LANES; l++) {
+        out[2 * l] = words_to_uniform(c0[l], c1[l]);
+        out[2 * l + 1] = words_to_uniform(c2[l], c3[l]);
+    }
 }
 
 void mpr_rng_init(mpr_rng *r, uint64_t seed, uint64_t stream)
@@ -83,14 +152,18 @@ void mpr_rng_fill_uniform(mpr_rng *r, double *out, size_t n)
     while (i < n && r->used != 4)
         out[i++] = mpr_rng_uniform(r);
     uint32_t key[2] = {(uint32_t)r->key, (uint32_t)(r->key >> 32)};
+    for (; i + 2 * LANES <= n; i += 2 * LANES) {
+        uniform_lanes(r->counter, r->stream, key, out + i);
+        r->counter += LANES;
+    }
     for (; i + 2 <= n; i += 2) {
         uint32_t ctr[4] = {(uint32_t)r->counter, (uint32_t)(r->counter >> 32), (uint32_t)r->stream,
                            (uint32_t)(r->stream >> 32)};
         uint32_t b[4];
         mpr_philox4x32(ctr, key, b);
         r->counter++;
-        out[i] = (double)((((uint64_t)b[0] << 32) | b[1]) >> 11) * 0x1.0p-53;
-        out[i + 1] = (double)((((uint64_t)b[2] << 32) | b[3]) >> 11) * 0x1.0p-53;
+        out[i] = words_to_uniform(b[0], b[1]);
+        out[i + 1] = words_to_uniform(b[2], b[3]);
     }
     if (i < n)
         out[i] = mpr_rng_uniform(r);

@@ -53,23 +53,28 @@ MPR_TEST(streams)
 MPR_TEST(fill_matches_single)
 {
     /* Block filling gives the very numbers single draws give, whatever the
-     * starting offset within a block and the length. */
-    for (int skip = 0; skip < 3; skip++) {
-        for (size_t n = 0; n < 40; n += 7) {
-            mpr_rng a, b;
-            mpr_rng_init(&a, 99, 3);
-            mpr_rng_init(&b, 99, 3);
-            for (int i = 0; i < skip; i++) {
-                mpr_rng_u32(&a);
-                mpr_rng_u32(&b);
+     * starting offset within a block and the length: short fills (single
+     * blocks) and long ones (groups of 16 blocks, rng.c's lanes, then the
+     * rest), also where the block counter carries into its high word. */
+    uint64_t starts[] = {0, 0xFFFFFFF0u};
+    for (int c = 0; c < 2; c++)
+        for (int skip = 0; skip < 3; skip++) {
+            for (size_t n = 0; n < 300; n += n < 40 ? 7 : 29) {
+                mpr_rng a, b;
+                mpr_rng_init(&a, 99, 3);
+                mpr_rng_init(&b, 99, 3);
+                a.counter = b.counter = starts[c];
+                for (int i = 0; i < skip; i++) {
+                    mpr_rng_u32(&a);
+                    mpr_rng_u32(&b);
+                }
+                double block[300];
+                mpr_rng_fill_uniform(&a, block, n);
+                for (size_t i = 0; i < n; i++)
+                    ASSERT_TRUE(block[i] == mpr_rng_uniform(&b));
+                ASSERT_EQ(mpr_rng_u64(&a), mpr_rng_u64(&b)); /* and both go on alike */
             }
-            double block[40];
-            mpr_rng_fill_uniform(&a, block, n);
-            for (size_t i = 0; i < n; i++)
-                ASSERT_TRUE(block[i] == mpr_rng_uniform(&b));
-            ASSERT_EQ(mpr_rng_u64(&a), mpr_rng_u64(&b)); /* and both go on alike */
         }
-    }
     return 0;
 }
 
