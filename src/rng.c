@@ -107,7 +107,7 @@ static void uniform_lanes(uint64_t counter, uint64_t stream, const uint32_t key[
         k0 += PHILOX_W0;
         k1 += PHILOX_W1;
     }
-    for (int l = 0; l < LANES; l++) {
+    for (size_t l = 0; l < LANES; l++) {
         out[2 * l] = words_to_uniform(c0[l], c1[l]);
         out[2 * l + 1] = words_to_uniform(c2[l], c3[l]);
     }
@@ -152,7 +152,7 @@ void mpr_rng_fill_uniform(mpr_rng *r, double *out, size_t n)
     while (i < n && r->used != 4)
         out[i++] = mpr_rng_uniform(r);
     uint32_t key[2] = {(uint32_t)r->key, (uint32_t)(r->key >> 32)};
-    for (; i + 2 * LANES <= n; i += 2 * LANES) {
+    for (; i + (size_t)2 * LANES <= n; i += (size_t)2 * LANES) {
         uniform_lanes(r->counter, r->stream, key, out + i);
         r->counter += LANES;
     }
