@@ -187,6 +187,7 @@ END {
     py("Pool.map chunksize 1, per item", "map_chunk1", "", "map_chunk1", "")
     py("apply_async round trips", "apply_async", "", "apply_async", "")
     py("pi, Pool.map, per trial", "pi_rate", "pool_2w", "pi", "pool_2w", "speedup", 100)
+    py("pi, batched (numpy's idea) vs Python's Pool.map, per trial", "pi_rate", "batched_2w", "pi", "pool_2w")
     py("primes, queue (the document's design), per number", "primes_rate", "queue_2w", "primes", "queue_2w", "speedup", 100)
     py("primes, dynamic Pool.map vs Python's queue, per number", "primes_rate", "dynamic_2w", "primes", "queue_2w")
     print ""
