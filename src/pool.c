@@ -134,46 +134,48 @@ static void ring_workers(const mpr_pool *p)
         mpr__doorbell_ring(mpr_process_rank(p->workers[w]), MPR__BELL_MAIN);
 }
 
-static int send_cmd(mpr_pool *p, int w, const mpr__pool_cmd *c)
+/* Encodes c into *wb (initialized here) and posts its send to pool rank w
+ * as *req. On failure *wb is freed and nothing was sent. */
+static int post_cmd(mpr_pool *p, int w, const mpr__pool_cmd *c, mpr__wbuf *wb, MPI_Request *req)
 {
-    mpr__wbuf wb;
-    mpr__wbuf_init(&wb);
-    mpr__pool_cmd_encode(&wb, c);
+    mpr__wbuf_init(wb);
+    mpr__pool_cmd_encode(wb, c);
     int count = 0;
-    int rc = wb.oom ? mpr__fail(MPR_ENOMEM, "no memory for a pool command")
-                    : mpr__count_to_int(wb.len, &count);
+    int rc = wb->oom ? mpr__fail(MPR_ENOMEM, "no memory for a pool command")
+                     : mpr__count_to_int(wb->len, &count);
     if (rc == MPR_OK) {
-        int mrc = mpr__send(wb.data, count, w, MPR__TAG_POOL_CMD, p->comm,
-                            mpr_process_rank(p->workers[w]));
+        int mrc = mpr__isend(wb->data, count, w, MPR__TAG_POOL_CMD, p->comm,
+                             mpr_process_rank(p->workers[w]), req);
         if (mrc != MPI_SUCCESS)
             rc = mpr__mpi_fail(mrc, "send(pool command)", __FILE__, __LINE__);
     }
+    if (rc != MPR_OK)
+        mpr__wbuf_free(wb);
+    return rc;
+}
+
+/* Sends c to pool rank w and waits until the send is complete: for commands
+ * to idle workers (static map, spmd, stop). */
+static int send_cmd(mpr_pool *p, int w, const mpr__pool_cmd *c)
+{
+    mpr__wbuf wb;
+    MPI_Request req;
+    MPR_CHECK(post_cmd(p, w, c, &wb, &req));
+    int rc = mpr__request_wait(&req, -1) == 1
+                 ? MPR_OK
+                 : mpr__fail(MPR_EMPI, "send(pool command) to pool rank %d did not complete", w);
     mpr__wbuf_free(&wb);
     return rc;
 }
 
-/* Encodes c and sends it to pool rank w without waiting; the piece is then
- * held by w until its result comes in. */
+/* Sends c to pool rank w without waiting; the piece is then held by w until
+ * its result comes in. */
 static int send_piece(mpr_pool *p, int w, const mpr__pool_cmd *c)
 {
     held_pieces *h = &p->held[w];
     MPR_ASSERT(h->n < 1 + PREFETCH_MAX);
     held_piece *piece = &h->of[(h->head + h->n) % (1 + PREFETCH_MAX)];
-    mpr__wbuf_init(&piece->command);
-    mpr__pool_cmd_encode(&piece->command, c);
-    int count = 0;
-    int rc = piece->command.oom ? mpr__fail(MPR_ENOMEM, "no memory for a pool command")
-                                : mpr__count_to_int(piece->command.len, &count);
-    if (rc == MPR_OK) {
-        int mrc = mpr__isend(piece->command.data, count, w, MPR__TAG_POOL_CMD, p->comm,
-                             mpr_process_rank(p->workers[w]), &piece->send);
-        if (mrc != MPI_SUCCESS)
-            rc = mpr__mpi_fail(mrc, "send(pool command)", __FILE__, __LINE__);
-    }
-    if (rc != MPR_OK) {
-        mpr__wbuf_free(&piece->command);
-        return rc;
-    }
+    MPR_CHECK(post_cmd(p, w, c, &piece->command, &piece->send));
     piece->job = c->job;
     h->n++;
     return MPR_OK;

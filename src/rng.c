@@ -69,12 +69,18 @@ enum { LANES = 16 };
 #define MPR_SIMD_CLONES
 #endif
 
-/* The double mpr_rng_uniform makes of two words: their top 53 bits. The
- * value fits in 53 bits, so the signed conversion is exact and vectorizes
- * (there is no unsigned 64-bit conversion before AVX-512DQ). */
+/* A double in [0, 1) from the top 53 of 64 random bits, as Python's
+ * random.random(). The value fits in 53 bits, so the signed conversion is
+ * exact and vectorizes (there is no unsigned 64-bit one before AVX-512DQ). */
+static inline double bits_to_uniform(uint64_t bits)
+{
+    return (double)(int64_t)(bits >> 11) * 0x1.0p-53;
+}
+
+/* The double of two words of a block, high word first. */
 static inline double words_to_uniform(uint32_t hi, uint32_t lo)
 {
-    return (double)(int64_t)((((uint64_t)hi << 32) | lo) >> 11) * 0x1.0p-53;
+    return bits_to_uniform(((uint64_t)hi << 32) | lo);
 }
 
 /* The 2 * LANES doubles of the LANES blocks (counter + l, stream), l < LANES:
@@ -169,8 +175,4 @@ void mpr_rng_fill_uniform(mpr_rng *r, double *out, size_t n)
         out[i] = mpr_rng_uniform(r);
 }
 
-double mpr_rng_uniform(mpr_rng *r)
-{
-    /* 53 random bits, as Python's random.random(): a double in [0, 1). */
-    return (double)(mpr_rng_u64(r) >> 11) * 0x1.0p-53;
-}
+double mpr_rng_uniform(mpr_rng *r) { return bits_to_uniform(mpr_rng_u64(r)); }
