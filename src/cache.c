@@ -71,6 +71,17 @@ static double lock_timeout(void)
     return t > 0 ? t : 30.0;
 }
 
+/* An exclusive flock on the lock file, if nobody else holds one; any
+ * failure but "held by another" ends the wait. */
+static int lock_taken(void *ctx)
+{
+    if (flock(*(int *)ctx, LOCK_EX | LOCK_NB) == 0)
+        return MPR__READY;
+    if (errno != EWOULDBLOCK)
+        return mpr__fail(MPR_EINVAL, "cannot lock the cache: %s", strerror(errno));
+    return MPR__NOT_YET;
+}
+
 /* Takes the exclusive lock of the cache file, waiting with backoff.
  * Returns the lock's file descriptor or a negative mpr code. */
 static int lock_file(mpr_cache *c)
@@ -81,19 +92,14 @@ static int lock_file(mpr_cache *c)
     if (fd < 0)
         return mpr__fail(MPR_EINVAL, "cannot open cache lock file %s: %s", lock_path,
                          strerror(errno));
-    double deadline = mpr__deadline(lock_timeout());
-    mpr__backoff b;
-    mpr__backoff_reset(&b);
-    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        double left = mpr__remaining(deadline);
-        if (errno != EWOULDBLOCK || left == 0) {
-            close(fd);
-            return mpr__fail(MPR_ETIMEDOUT,
-                             "cache file %s stayed locked for %.0f s "
-                             "(MPR_CACHE_LOCK_TIMEOUT)",
-                             c->path, lock_timeout());
-        }
-        mpr__backoff_pause(&b, left);
+    int rc = mpr__wait_until(lock_taken, &fd, lock_timeout());
+    if (rc != MPR__READY) {
+        close(fd);
+        if (rc < 0)
+            return rc;
+        return mpr__fail(MPR_ETIMEDOUT,
+                         "cache file %s stayed locked for %.0f s (MPR_CACHE_LOCK_TIMEOUT)", c->path,
+                         lock_timeout());
     }
     return fd;
 }

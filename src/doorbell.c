@@ -68,6 +68,19 @@ static bool doorbells_wanted(void)
     return !s || strcmp(s, "0") != 0;
 }
 
+static int doorbell_fini(void)
+{
+    if (!bells.up)
+        return MPR_OK;
+    bells.up = false;
+    bells.mine = NULL;
+    free(bells.of_rank);
+    bells.of_rank = NULL;
+    MPR_MPI_CALL(MPI_Win_free(&bells.win));
+    MPR_MPI_CALL(MPI_Comm_free(&bells.node));
+    return MPR_OK;
+}
+
 int mpr__doorbell_init(void)
 {
     /* Collective over the world even when disabled, so that every rank
@@ -113,19 +126,8 @@ int mpr__doorbell_init(void)
     /* Every bell is zeroed before anyone rings. */
     MPR_MPI_CALL(MPI_Barrier(bells.node));
     bells.up = true;
+    mpr__at_finalize(MPR__FINI_DOORBELLS, doorbell_fini);
     return MPR_OK;
-}
-
-void mpr__doorbell_fini(void)
-{
-    if (!bells.up)
-        return;
-    bells.up = false;
-    bells.mine = NULL;
-    free(bells.of_rank);
-    bells.of_rank = NULL;
-    MPI_Win_free(&bells.win);
-    MPI_Comm_free(&bells.node);
 }
 
 static long futex(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *timeout)
@@ -147,29 +149,6 @@ void mpr__doorbell_ring(int world_rank, int which)
      * waiter this load misses will see the bumped word and not sleep. */
     if (atomic_load(&l->sleepers) > 0)
         futex(&l->rings, FUTEX_WAKE, INT_MAX, NULL);
-}
-
-int mpr__isend(const void *buf, int count, int dest, int tag, MPI_Comm comm, int dest_world,
-               MPI_Request *req)
-{
-    int rc = MPI_Isend(buf, count, MPI_BYTE, dest, tag, comm, req);
-    if (rc != MPI_SUCCESS)
-        return rc;
-    bool to_server = tag == MPR__TAG_REQ || tag == MPR__TAG_OUT || tag == MPR__TAG_SHM_REQ;
-    mpr__doorbell_ring(dest_world, to_server ? MPR__BELL_SERVER : MPR__BELL_MAIN);
-    return MPI_SUCCESS;
-}
-
-int mpr__send(const void *buf, int count, int dest, int tag, MPI_Comm comm, int dest_world)
-{
-    /* Not MPI_Send: a message over the eager limit would block in it, spinning,
-     * until the receiver matches it, and a receiver asleep until our ring
-     * only matches at the end of its sleep. Post, ring, then wait politely. */
-    MPI_Request req;
-    int rc = mpr__isend(buf, count, dest, tag, comm, dest_world, &req);
-    if (rc != MPI_SUCCESS)
-        return rc;
-    return mpr__request_wait(&req, -1) == 1 ? MPI_SUCCESS : MPI_ERR_OTHER;
 }
 
 uint32_t mpr__doorbell_seen(void)

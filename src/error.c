@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static _Thread_local char last_error[512];
-static _Thread_local char raise_message[512];
+static _Thread_local char last_error[MPR__MSG_MAX];
+static _Thread_local char raise_message[MPR__MSG_MAX];
 
 const char *mpr_strerror(int code)
 {
@@ -100,6 +100,24 @@ _Noreturn void mpr__assert_fail(const char *expr, const char *file, int line)
     if (up)
         MPI_Abort(MPI_COMM_WORLD, 70);
     abort();
+}
+
+int mpr__require_init(void)
+{
+    if (!mpr__rt.initialized)
+        return mpr__fail(MPR_ESTATE, "mpr is not initialized: call mpr_init(&argc, &argv) first");
+    return MPR_OK;
+}
+
+int mpr__require_rank0(const char *what)
+{
+    MPR_CHECK(mpr__require_init());
+    if (mpr__rt.rank != 0)
+        return mpr__fail(MPR_ERANK,
+                         "%s is for rank 0, the parent (it owns the worker ranks); this is rank "
+                         "%d (%s)",
+                         what, mpr__rt.rank, mpr__rt.host);
+    return MPR_OK;
 }
 
 int mpr__count_to_int(size_t n, int *out)

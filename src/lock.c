@@ -83,7 +83,7 @@ int mpr_lock_new(mpr_lock *l) { return mpr__sync_make(l, MPR__KIND_LOCK, 8); }
 
 int mpr_rlock_new(mpr_lock *l) { return mpr__sync_make(l, MPR__KIND_RLOCK, MPR__RLOCK_BYTES); }
 
-static int try_lock(const void *ctx)
+static int try_lock(void *ctx)
 {
     const mpr_lock l = *(const mpr_lock *)ctx;
     return mpr__shm_cas64(l.home, l.offset + OWNER, 0, me()) == 0;
@@ -97,7 +97,7 @@ int mpr_lock_acquire(mpr_lock l, double timeout)
         mpr__shm_i64(l.home, MPR__SHM_ADD, l.offset + COUNT, 1);
         return MPR_OK;
     }
-    if (mpr__shm_poll(try_lock, &l, timeout) != MPR_OK)
+    if (mpr__wait_until(try_lock, &l, timeout) != MPR__READY)
         return mpr__fail(MPR_ETIMEDOUT, "lock not acquired within %g s (held by rank %lld)",
                          timeout, (long long)mpr__shm_i64(l.home, MPR__SHM_READ, l.offset, 0) - 1);
     if (l.kind == MPR__KIND_RLOCK)
@@ -156,7 +156,7 @@ int mpr_bounded_semaphore_new(mpr_semaphore *s, int64_t value)
     return new_semaphore(s, value, MPR__KIND_BSEM);
 }
 
-static int try_down(const void *ctx)
+static int try_down(void *ctx)
 {
     const mpr_semaphore s = *(const mpr_semaphore *)ctx;
     int64_t v = mpr__shm_i64(s.home, MPR__SHM_READ, s.offset + VALUE, 0);
@@ -172,7 +172,7 @@ static int try_down(const void *ctx)
 int mpr_semaphore_acquire(mpr_semaphore s, double timeout)
 {
     MPR_CHECK(mpr__sync_check("mpr_semaphore_acquire", s, MPR__KIND_SEM, MPR__KIND_BSEM));
-    if (mpr__shm_poll(try_down, &s, timeout) != MPR_OK)
+    if (mpr__wait_until(try_down, &s, timeout) != MPR__READY)
         return mpr__fail(MPR_ETIMEDOUT, "semaphore not acquired within %g s", timeout);
     return MPR_OK;
 }
@@ -219,7 +219,7 @@ int64_t mpr__lock_release_all(mpr_lock l)
 
 void mpr__lock_restore(mpr_lock l, int64_t count)
 {
-    MPR_ASSERT(mpr__shm_poll(try_lock, &l, -1) == MPR_OK);
+    MPR_ASSERT(mpr__wait_until(try_lock, &l, -1) == MPR__READY);
     if (l.kind == MPR__KIND_RLOCK)
         mpr__shm_i64(l.home, MPR__SHM_WRITE, l.offset + COUNT, count);
 }

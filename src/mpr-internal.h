@@ -2,6 +2,9 @@
  * mpr-internal.h — what the library's files share. Never installed.
  *
  * Naming: mpr__<noun>_<verb> for non-static internals (libuv's uv__).
+ *
+ * Sections follow the layers of layers.txt, bottom first: a file uses
+ * only what is declared in its own section's layer or above it here.
  */
 #ifndef MPR_INTERNAL_H
 #define MPR_INTERNAL_H
@@ -9,9 +12,58 @@
 #include "mpr.h"
 
 #include <mpi.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+
+/* ----------------------------------------------------------- state.c */
+
+#define MPR__HOST_MAX 64
+#define MPR__NAME_MAX 64
+/* Every error and diagnostic text mpr keeps (last error, a reply's and a
+ * process's error, a raise message) is at most this long, terminated. */
+#define MPR__MSG_MAX 512
+
+typedef struct {
+    long pid;
+    char host[MPR__HOST_MAX];
+} mpr__rank_info;
+
+typedef struct {
+    bool initialized;
+    bool we_init_mpi; /* finalize MPI only if mpr started it */
+    int rank, size;
+    MPI_Comm comm_task; /* rank 0 <-> workers: tasks and completions */
+    MPI_Comm comm_svc;  /* any rank <-> service thread on rank 0 */
+    char host[MPR__HOST_MAX];
+    char name[MPR__NAME_MAX];
+    mpr__rank_info *ranks; /* rank 0 only: every rank's pid and host */
+} mpr__runtime;
+
+extern mpr__runtime mpr__rt;
+
+void mpr__self_set_name(const char *name);
+
+/* Finalize steps, registered by each module when it starts and run by
+ * mpr_finalize (rank 0) or a worker's exit, phase by phase in this order;
+ * within a phase, the last registered first. */
+enum {
+    MPR__FINI_POOLS,     /* pool.c: terminate pools left open */
+    MPR__FINI_PROCESSES, /* process.c: join every running Process */
+    MPR__FINI_WORKERS,   /* lifecycle.c: STOP to every worker */
+    MPR__FINI_HEAP,      /* heap.c: collective; stops the heap server */
+    MPR__FINI_SERVICE,   /* service.c: stops the service thread */
+    MPR__FINI_DOORBELLS, /* doorbell.c */
+    MPR__FINI_OUTPUT,    /* output.c: restores stdout */
+    MPR__FINI_STATE,     /* workers.c */
+    MPR__FINI_RUNTIME,   /* lifecycle.c: communicators, MPI_Finalize */
+    MPR__FINI_PHASES
+};
+typedef int (*mpr__fini_fn)(void);
+void mpr__at_finalize(int phase, mpr__fini_fn fn);
+/* Runs the registered steps once; stops at the first that fails. */
+int mpr__run_finalizers(void);
 
 /* ------------------------------------------------------------ error.c */
 
@@ -52,6 +104,19 @@ _Noreturn void mpr__assert_fail(const char *expr, const char *file, int line);
 /* size_t to the int counts MPI wants, refusing what does not fit. */
 int mpr__count_to_int(size_t n, int *out);
 
+/* MPR_ESTATE before mpr_init; MPR_ERANK on a rank other than 0. */
+int mpr__require_init(void);
+int mpr__require_rank0(const char *what);
+
+/* ---------------------------------------------------------- workers.c */
+
+/* Rank 0's set of free worker ranks. take: the n lowest free ranks into
+ * ranks[0..n), all or none (MPR_ENORANK saying how many there are and
+ * how to launch more); give: one back. */
+void mpr__workers_init(void);
+int mpr__workers_take(int n, int *ranks);
+void mpr__worker_give(int rank);
+
 /* ------------------------------------------------------------- log.c */
 
 /* Lines go to stderr prefixed "mpr rank@host:". MPR_LOG=debug|info|warn
@@ -65,62 +130,6 @@ void mpr__log(int level, const char *fmt, ...) MPR_PRINTF(2, 3);
 #else
 #define MPR_DEBUG(...) mpr__log(MPR__LOG_DEBUG, __VA_ARGS__)
 #endif
-
-/* ------------------------------------------------------------ wait.c */
-
-/* Waiting without stealing a core: test, then yield, then sleep with an
- * exponential backoff up to MPR_BACKOFF_MAX_US (mpi4py.futures does the
- * same). Every blocking wait in mpr goes through here. */
-typedef struct {
-    unsigned polls;
-    long sleep_ns;
-    uint32_t bell_seen; /* the doorbell's count before the last poll */
-} mpr__backoff;
-void mpr__backoff_reset(mpr__backoff *b);
-/* Pause once; never longer than `limit_s` seconds (negative: no limit). */
-void mpr__backoff_pause(mpr__backoff *b, double limit_s);
-/* The step of mpr__backoff_pause before its sleep: counts the poll, yields
- * when the pause would, and returns the nanoseconds to sleep (0: none). */
-long mpr__backoff_next(mpr__backoff *b, double limit_s);
-
-/* doorbell.c: a futex word per rank in node-shared memory. After sending
- * to a rank of its node, a sender rings that rank's bell, which ends the
- * rank's backoff sleep at once. Ranks of other nodes (or every rank, when
- * no shared window can be made) are a no-op to ring. */
-enum { MPR__BELL_MAIN = 0, MPR__BELL_SERVER = 1 };
-int mpr__doorbell_init(void);
-void mpr__doorbell_fini(void);
-/* Rings the bell of a rank's main thread or of its server threads. */
-void mpr__doorbell_ring(int world_rank, int which);
-/* Called first by a server thread: its waits sleep on the server bell. */
-void mpr__doorbell_serve(void);
-/* How mpr sends point to point: MPI_Isend of count bytes to dest on comm,
- * a ring of the receiver's bell (dest_world: its world rank), and a wait
- * with backoff until the send completes. Returns an MPI error code. */
-int mpr__send(const void *buf, int count, int dest, int tag, MPI_Comm comm, int dest_world);
-/* The same without the wait: the caller completes *req, and keeps buf
- * until then. For a sender that must go on receiving meanwhile (a send
- * over the eager limit completes only when the receiver takes it). */
-int mpr__isend(const void *buf, int count, int dest, int tag, MPI_Comm comm, int dest_world,
-               MPI_Request *req);
-/* The calling rank's ring count, read before polling MPI. */
-uint32_t mpr__doorbell_seen(void);
-/* Sleeps up to ns nanoseconds, or less if the bell rang since `seen`. */
-void mpr__doorbell_sleep(uint32_t seen, long ns);
-/* Deadline in MPI_Wtime seconds for a timeout (negative timeout: +inf). */
-double mpr__deadline(double timeout);
-/* Seconds left until the deadline, 0 when passed. */
-double mpr__remaining(double deadline);
-
-/* Waits for a message matching (src, tag) on comm until timeout. Returns 1
- * with *msg and *status set, 0 on timeout, or MPR_EMPI. */
-int mpr__probe_wait(MPI_Comm comm, int src, int tag, double timeout, MPI_Message *msg,
-                    MPI_Status *status);
-/* Waits for a nonblocking operation until timeout: 1 done, 0 timed out
- * (the request is still active), or MPR_EMPI. */
-int mpr__request_wait(MPI_Request *req, double timeout);
-/* Receives a probed message into a new malloc'd buffer (*len bytes). */
-int mpr__mrecv_alloc(MPI_Message *msg, const MPI_Status *status, void **buf, size_t *len);
 
 /* ------------------------------------------------------------ wire.c */
 
@@ -171,6 +180,10 @@ double mpr__rbuf_f64(mpr__rbuf *r);
 const void *mpr__rbuf_bytes(mpr__rbuf *r, size_t *n);
 /* Copies a string into out (cap bytes, always terminated); bad if too long. */
 void mpr__rbuf_str(mpr__rbuf *r, char *out, size_t cap);
+/* The same for human-readable text (error messages): one too long for out
+ * is cut to cap - 1 bytes, not refused, so no message of any length makes
+ * its receiver fail. */
+void mpr__rbuf_text(mpr__rbuf *r, char *out, size_t cap);
 
 /* A function reference that means the same function on every rank of one
  * build: the ELF build-id of the loaded object that holds it, and its
@@ -186,43 +199,111 @@ int mpr__fnref_resolve(const mpr__fnref *ref, void (**fn)(void));
 void mpr__wbuf_fnref(mpr__wbuf *w, const mpr__fnref *ref);
 void mpr__rbuf_fnref(mpr__rbuf *r, mpr__fnref *ref);
 
-/* --------------------------------------------------------- runtime.c */
+/* ------------------------------------------------ doorbell.c, wait.c */
 
-#define MPR__HOST_MAX 64
-#define MPR__NAME_MAX 64
+/* doorbell.c: a futex word per rank in node-shared memory. After sending
+ * to a rank of its node, a sender rings that rank's bell, which ends the
+ * rank's backoff sleep at once. Ranks of other nodes (or every rank, when
+ * no shared window can be made) are a no-op to ring. */
+enum { MPR__BELL_MAIN = 0, MPR__BELL_SERVER = 1 };
+int mpr__doorbell_init(void);
+/* Rings the bell of a rank's main thread or of its server threads. */
+void mpr__doorbell_ring(int world_rank, int which);
+/* Called first by a server thread: its waits sleep on the server bell. */
+void mpr__doorbell_serve(void);
+/* The calling rank's ring count, read before polling MPI. */
+uint32_t mpr__doorbell_seen(void);
+/* Sleeps up to ns nanoseconds, or less if the bell rang since `seen`. */
+void mpr__doorbell_sleep(uint32_t seen, long ns);
 
+/* wait.c: waiting without stealing a core. test, then yield, then sleep on
+ * the doorbell with an exponential backoff up to MPR_BACKOFF_MAX_US
+ * (mpi4py.futures does the same). */
 typedef struct {
-    long pid;
-    char host[MPR__HOST_MAX];
-} mpr__rank_info;
+    unsigned polls;
+    long sleep_ns;
+    uint32_t bell_seen; /* the doorbell's count before the last poll */
+} mpr__backoff;
+void mpr__backoff_reset(mpr__backoff *b);
+/* Pause once; never longer than `limit_s` seconds (negative: no limit). */
+void mpr__backoff_pause(mpr__backoff *b, double limit_s);
+/* The step of mpr__backoff_pause before its sleep: counts the poll, yields
+ * when the pause would, and returns the nanoseconds to sleep (0: none). */
+long mpr__backoff_next(mpr__backoff *b, double limit_s);
+/* Deadline in MPI_Wtime seconds for a timeout (negative timeout: +inf). */
+double mpr__deadline(double timeout);
+/* Seconds left until the deadline, 0 when passed. */
+double mpr__remaining(double deadline);
 
+/* The one blocking wait of mpr: calls ready(ctx) until it returns
+ * MPR__READY (then returns 1) or the timeout passes (0; negative timeout:
+ * none), pausing with the backoff in between. ready may also say
+ * MPR__PROGRESSED (not there yet, but something moved: poll again at once)
+ * or return a negative code, which ends the wait with it. */
+enum { MPR__NOT_YET = 0, MPR__READY = 1, MPR__PROGRESSED = 2 };
+int mpr__wait_until(int (*ready)(void *ctx), void *ctx, double timeout);
+/* Waits, without limit, until a counter another thread bumps (and rings
+ * this thread's bell for) reaches target. */
+void mpr__wait_counter(_Atomic uint64_t *counter, uint64_t target);
+
+/* -------------------------------------------------------- transport.c */
+
+/* How mpr sends point to point: MPI_Isend of count bytes to dest on comm,
+ * a ring of the receiver's bell (dest_world: its world rank), and a wait
+ * with backoff until the send completes. Returns an MPI error code. */
+int mpr__send(const void *buf, int count, int dest, int tag, MPI_Comm comm, int dest_world);
+/* The same without the wait: the caller completes *req, and keeps buf
+ * until then. For a sender that must go on receiving meanwhile (a send
+ * over the eager limit completes only when the receiver takes it). */
+int mpr__isend(const void *buf, int count, int dest, int tag, MPI_Comm comm, int dest_world,
+               MPI_Request *req);
+/* Waits for a message matching (src, tag) on comm until timeout. Returns 1
+ * with *msg and *status set, 0 on timeout, or MPR_EMPI. */
+int mpr__probe_wait(MPI_Comm comm, int src, int tag, double timeout, MPI_Message *msg,
+                    MPI_Status *status);
+/* Waits for a nonblocking operation until timeout: 1 done, 0 timed out
+ * (the request is still active), or MPR_EMPI. */
+int mpr__request_wait(MPI_Request *req, double timeout);
+/* Receives a probed message into a new malloc'd buffer (*len bytes). */
+int mpr__mrecv_alloc(MPI_Message *msg, const MPI_Status *status, void **buf, size_t *len);
+
+/* --------------------------------------------------------- progress.c */
+
+/* A server thread and its sources. A source handles what is ready and
+ * returns how many events it handled (>= 0); it may lower *wake_by (an
+ * MPI_Wtime deadline, negative: none) with mpr__wake_by so that the idle
+ * pause ends in time for it. Sources are added before start. */
+typedef int (*mpr__source_fn)(void *ctx, double *wake_by);
+typedef void (*mpr__message_fn)(MPI_Message *msg, MPI_Status *status);
 typedef struct {
-    bool initialized;
-    bool we_init_mpi; /* finalize MPI only if mpr started it */
-    int rank, size;
-    MPI_Comm comm_task; /* rank 0 <-> workers: tasks and completions */
-    MPI_Comm comm_svc;  /* any rank <-> service thread on rank 0 */
-    char host[MPR__HOST_MAX];
-    char name[MPR__NAME_MAX];
-    mpr__rank_info *ranks; /* rank 0 only: every rank's pid and host */
-    bool *busy;            /* rank 0 only: worker rank runs a Process */
-    int nfree;
-} mpr__runtime;
-
-extern mpr__runtime mpr__rt;
-
-int mpr__require_init(void);
-int mpr__require_rank0(const char *what);
-/* Takes the lowest free worker rank (or fails with MPR_ENORANK saying how
- * many ranks there are and how to launch more), and gives one back. */
-int mpr__worker_take(int *rank);
-void mpr__worker_give(int rank);
-void mpr__self_set_name(const char *name);
+    MPI_Comm comm;
+    int tag;
+    mpr__message_fn handle;
+} mpr__message_source;
+enum { MPR__SOURCES_MAX = 8 };
+typedef struct {
+    pthread_t thread;
+    atomic_bool stop;
+    bool running;
+    int nsources;
+    struct {
+        mpr__source_fn poll;
+        void *ctx;
+    } sources[MPR__SOURCES_MAX];
+    mpr__message_source messages[MPR__SOURCES_MAX];
+    int nmessages;
+} mpr__server;
+void mpr__server_add(mpr__server *s, mpr__source_fn poll, void *ctx);
+/* A source that receives messages of `tag` from any rank on comm and hands
+ * each to handle (which must MPI_Mrecv it), one per round. */
+void mpr__server_add_messages(mpr__server *s, MPI_Comm comm, int tag, mpr__message_fn handle);
+int mpr__server_start(mpr__server *s, const char *what);
+void mpr__server_stop(mpr__server *s);
+void mpr__wake_by(double *wake_by, double deadline);
 
 /* ----------------------------------------------------------- output.c */
 
 void mpr__output_init(void);
-void mpr__output_fini(void);
 /* Worker: flushes stdout; returns the bytes forwarded since init. */
 uint64_t mpr__output_flush(void);
 /* Rank 0's service thread: writes one forwarded chunk to stdout. */
@@ -248,11 +329,11 @@ typedef struct {
     size_t arg_len;
 } mpr__task;
 bool mpr__task_decode(const void *msg, size_t len, mpr__task *t);
-void mpr__worker_run_task(void *msg, size_t len);
-/* Joins every Process still running (mpr_finalize, as Python at exit). */
-void mpr__process_join_all(void);
-/* pool.c: terminates every pool not yet stopped (before join_all). */
-void mpr__pool_terminate_all(void);
+/* Starts p on a worker rank the caller took with mpr__workers_take; join
+ * gives the rank back. Pool starts its workers this way. */
+int mpr__process_start_on(mpr_process *p, int rank);
+/* A worker rank's life after mpr_init: run tasks until rank 0's STOP. */
+void mpr__worker_loop(void);
 
 /* ---------------------------------------------------------- service.c */
 
@@ -325,7 +406,7 @@ typedef struct {
     int code;
     uint32_t flags;
     uint64_t value;
-    char error[512];
+    char error[MPR__MSG_MAX];
     const void *payload; /* points into raw */
     size_t payload_len;
     void *raw; /* the received message; mpr__reply_free releases it */
@@ -341,6 +422,7 @@ int mpr__call(int home, const mpr__request *req, mpr__reply *rep);
 bool mpr__request_decode(const void *raw, size_t len, mpr__request *req);
 int mpr__request_encode(mpr__wbuf *w, const mpr__request *req);
 bool mpr__reply_decode(const void *raw, size_t len, mpr__reply *rep);
+
 void mpr__reply_free(mpr__reply *rep);
 /* Like mpr__call for requests without a payload in the answer. */
 int mpr__call_simple(int home, const mpr__request *req, uint64_t *value);
@@ -350,22 +432,26 @@ int mpr__call_into(int home, const mpr__request *req, void *buf, size_t cap, siz
 
 /* posted.c: requests sent without waiting for their answer (puts on
  * unbounded queues from worker ranks). mpr__post sends one; a failure comes
- * back later as an error reply, taken in by mpr__call (posted_refused) and
- * returned by the next post to the same object. mpr__posted_synced marks a
- * completed round trip to home; mpr__posted_flush, at a task's end, makes
- * sure every post was served and reports refusals not yet returned. */
+ * back later as an error reply, taken in by mpr__call or the next post and
+ * kept in the ledger, and returned by the next post to the same object.
+ * mpr__posted_flush, at a task's end, makes sure every post was served and
+ * reports refusals not yet returned. */
 int mpr__post(int home, const mpr__request *req);
-void mpr__posted_refused(const mpr__reply *rep);
-void mpr__posted_synced(int home);
 void mpr__posted_flush(void);
+
+/* post_ledger.c: refused(rep) records an error reply to a post; take(id)
+ * returns (and forgets) the refusals of object id, MPR_OK if none; posted
+ * and synced track the home that has posts not yet followed by a round
+ * trip (-1: none); report prints what was never returned. */
+void mpr__ledger_refused(const mpr__reply *rep);
+int mpr__ledger_take(uint64_t id);
+void mpr__ledger_posted(int home);
+void mpr__ledger_synced(int home);
+int mpr__ledger_unsynced_home(void);
+void mpr__ledger_report(void);
 /* Posts this rank has sent since init (a pool worker reports it with each
- * result). On rank 0: the service counts the posts it served per client,
- * and mpr__posted_wait waits until it has served `count` from `rank`. */
+ * result, and rank 0 waits with mpr__service_wait_posts). */
 uint64_t mpr__posted_count(void);
-void mpr__posted_init(void);
-void mpr__posted_fini(void);
-void mpr__posted_served(int client);
-void mpr__posted_wait(int rank, uint64_t count);
 
 /* What a server-side handler answers. The payload is borrowed from the
  * object until the answer is sent (the service sends before it touches the
@@ -373,12 +459,15 @@ void mpr__posted_wait(int rank, uint64_t count);
 typedef struct {
     int code;
     uint64_t value;
-    char error[512];
+    char error[MPR__MSG_MAX];
     const void *payload;
     size_t payload_len;
     void *drop;
     bool destroy_object; /* the request freed the object */
 } mpr__answer;
+
+/* The reply to req: a posted request's names the object, not a value. */
+void mpr__reply_encode(mpr__wbuf *w, const mpr__request *req, const mpr__answer *ans);
 
 /* A handler's "not now": the service parks the request until the object
  * changes or the request's timeout passes. */
@@ -402,8 +491,12 @@ extern const mpr__object_ops mpr__pipe_ops;
 /* snprintf into an answer's error text; returns code. */
 int mpr__answer_fail(mpr__answer *ans, int code, const char *fmt, ...) MPR_PRINTF(3, 4);
 
+/* Rank 0: starts the service thread (its finalize step stops it). Kinds
+ * register their ops for the operations first_op..last_op before. */
 int mpr__service_start(void);
-void mpr__service_stop(void);
+void mpr__service_register(uint32_t first_op, uint32_t last_op, const mpr__object_ops *ops);
+/* Rank 0: waits until the service has served `count` posts from `rank`. */
+void mpr__service_wait_posts(int rank, uint64_t count);
 
 /* self_call.c: rank 0's calls to its own service thread, handed over in
  * memory instead of through MPI. Client (rank 0's main thread): hands the
@@ -475,13 +568,11 @@ int mpr__finish_str(int rc, char *buf, size_t len, size_t cap, const char *what)
 /* The queue of mpr_queue_new, owned by the manager whose id is owner. */
 int mpr__queue_new_owned(mpr_queue *q, size_t maxsize, bool joinable, uint64_t owner);
 
-/* ------------------------------------------- shared.c, lock.c, sync.c */
+/* ------------------------------------- heap.c, value.c, lock.c, sync.c */
 
-/* Collective: every rank calls init right after gather_rank_info, and
- * fini before the communicators are freed (workers after the loop, rank 0
- * after sending STOP). */
-int mpr__shared_init(void);
-int mpr__shared_fini(void);
+/* heap.c. Collective: every rank calls init right after gather_rank_info;
+ * its finalize step runs after the workers are stopped. */
+int mpr__heap_init(void);
 
 /* Operations on heap elements; all are MPI atomics on the node window. */
 enum { MPR__SHM_READ = 1, MPR__SHM_WRITE, MPR__SHM_ADD, MPR__SHM_OR, MPR__SHM_SWAP, MPR__SHM_CAS };
@@ -499,9 +590,12 @@ int mpr__shm_alloc(size_t bytes, int32_t *home, uint64_t *offset);
 /* true if bytes at offset (8-aligned) lie in the objects' part of a heap:
  * how handles that come from callers are checked before any access. */
 bool mpr__shm_span_ok(uint64_t offset, uint64_t bytes);
-/* Calls try_once(ctx) until it returns non-zero (MPR_OK) or the timeout
- * passes (MPR_ETIMEDOUT, no message), pausing with wait.c's backoff. */
-int mpr__shm_poll(int (*try_once)(const void *ctx), const void *ctx, double timeout);
+/* This rank's own mapping of bytes at offset of home's heap, or NULL
+ * when home is another node's or the span is not in the heap. */
+void *mpr__shm_local(int32_t home, uint64_t offset, uint64_t bytes);
+uint64_t mpr__shm_heap_size(void);
+/* MPR_EINVAL with a message unless code is one of Python's array codes. */
+int mpr__typecode_check(char code);
 
 /* The RLock that lock=1 Values and Arrays carry (lock.c). */
 #define MPR__RLOCK_BYTES 16

@@ -48,8 +48,23 @@ static bool forwarding_wanted(void)
     return !(s && strcmp(s, "direct") == 0);
 }
 
+static int output_fini(void)
+{
+    if (mpr__rt.rank == 0) {
+        fflush(stdout);
+        free((void *)written);
+        written = NULL;
+    } else if (real_stdout) {
+        fclose(stdout);
+        stdout = real_stdout;
+        real_stdout = NULL;
+    }
+    return MPR_OK;
+}
+
 void mpr__output_init(void)
 {
+    mpr__at_finalize(MPR__FINI_OUTPUT, output_fini);
     if (mpr__rt.rank == 0) {
         written = calloc((size_t)mpr__rt.size, sizeof *written);
         MPR_ASSERT(written);
@@ -67,19 +82,6 @@ void mpr__output_init(void)
     fflush(stdout);
     real_stdout = stdout;
     stdout = f;
-}
-
-void mpr__output_fini(void)
-{
-    if (mpr__rt.rank == 0) {
-        fflush(stdout);
-        free((void *)written);
-        written = NULL;
-    } else if (real_stdout) {
-        fclose(stdout);
-        stdout = real_stdout;
-        real_stdout = NULL;
-    }
 }
 
 uint64_t mpr__output_flush(void)
@@ -100,10 +102,4 @@ int mpr__output_serve(MPI_Message *msg, const MPI_Status *st)
     return MPR_OK;
 }
 
-void mpr__output_wait(int rank, uint64_t total)
-{
-    mpr__backoff b;
-    mpr__backoff_reset(&b);
-    while (atomic_load(&written[rank]) < total)
-        mpr__backoff_pause(&b, -1);
-}
+void mpr__output_wait(int rank, uint64_t total) { mpr__wait_counter(&written[rank], total); }

@@ -53,7 +53,7 @@ typedef struct {
     uint64_t failed_index;
     uint64_t output_bytes;
     uint64_t posted;
-    char message[600];
+    char message[MPR__MSG_MAX];
     const void *data;
     size_t data_len;
 } mpr__pool_result;
@@ -65,7 +65,7 @@ typedef struct {
     uint64_t index;
     uint64_t output_bytes;
     uint64_t posted;
-    char message[480];
+    char message[MPR__MSG_MAX];
 } mpr__pool_status;
 
 /* Items of pool rank w (1..k) in a balanced block partition of n. */

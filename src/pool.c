@@ -85,7 +85,7 @@ typedef struct job {
     size_t result_len;
     /* outcome */
     bool finished, failed;
-    char error[700];
+    char error[MPR__MSG_MAX];
     mpr_callback callback;
     mpr_error_callback error_callback;
     void *user;
@@ -124,6 +124,7 @@ struct mpr_imap {
 
 static unsigned pool_counter;
 static mpr_pool *live_pools;
+static int terminate_all(void);
 
 /* ------------------------------------------------------------ messages */
 
@@ -361,7 +362,7 @@ static int receive_one(mpr_pool *p)
     MPR_ASSERT(j && oldest == r.job);
     int world = mpr_process_rank(p->workers[st.MPI_SOURCE]);
     mpr__output_wait(world, r.output_bytes);
-    mpr__posted_wait(world, r.posted);
+    mpr__service_wait_posts(world, r.posted);
     if (j->kind == JOB_MAP)
         take_map_result(j, &r);
     else
@@ -432,30 +433,32 @@ static void show_progress(mpr_pool *p, job *j)
     fflush(stderr);
 }
 
+typedef struct {
+    mpr_pool *pool;
+    bool (*done)(mpr_pool *, void *);
+    void *arg;
+    job *shown; /* the job whose progress bar to draw, or NULL */
+} pool_wait;
+
+static int pool_ready(void *ctx)
+{
+    pool_wait *w = ctx;
+    int got = progress(w->pool);
+    MPR_CHECK(got);
+    if (w->shown)
+        show_progress(w->pool, w->shown);
+    if (w->done(w->pool, w->arg))
+        return MPR__READY;
+    return got ? MPR__PROGRESSED : MPR__NOT_YET;
+}
+
 /* Makes progress until done(p, arg) holds or the timeout passes.
  * Returns 1 (done), 0 (timed out) or an error. */
 static int wait_until(mpr_pool *p, bool (*done)(mpr_pool *, void *), void *arg, job *shown,
                       double timeout)
 {
-    double deadline = mpr__deadline(timeout);
-    mpr__backoff b;
-    mpr__backoff_reset(&b);
-    for (;;) {
-        int got = progress(p);
-        MPR_CHECK(got);
-        if (shown)
-            show_progress(p, shown);
-        if (done(p, arg))
-            return 1;
-        if (got) {
-            mpr__backoff_reset(&b);
-            continue;
-        }
-        double left = mpr__remaining(deadline);
-        if (left == 0)
-            return 0;
-        mpr__backoff_pause(&b, left);
-    }
+    pool_wait w = {p, done, arg, shown};
+    return mpr__wait_until(pool_ready, &w, timeout);
 }
 
 static bool job_finished(mpr_pool *p, void *arg)
@@ -489,12 +492,14 @@ static int check_pool(const mpr_pool *p, const char *what)
 
 static int start_workers(mpr_pool *p, const mpr__fnref *init_ref, uint32_t tag)
 {
-    /* The ranks the workers will get: the lowest free ones (runtime.c). */
+    /* The workers' ranks are taken first: each worker learns them all. */
     int *ranks = calloc((size_t)p->k + 1, sizeof *ranks);
     MPR_ASSERT(ranks);
-    for (int r = 1, i = 1; r < mpr__rt.size && i <= p->k; r++)
-        if (!mpr__rt.busy[r])
-            ranks[i++] = r;
+    int rc = mpr__workers_take(p->k, ranks + 1);
+    if (rc < 0) {
+        free(ranks);
+        return rc;
+    }
     mpr__wbuf w;
     mpr__wbuf_init(&w);
     mpr__wbuf_u32(&w, tag);
@@ -507,16 +512,18 @@ static int start_workers(mpr_pool *p, const mpr__fnref *init_ref, uint32_t tag)
     mpr__wbuf_bytes(&w, p->initarg, p->initarg_len);
     mpr__wbuf_u32(&w, (uint32_t)p->maxtasks);
     MPR_ASSERT(!w.oom);
-    int rc = MPR_OK;
+    int started = 0;
     for (int i = 1; i <= p->k && rc == MPR_OK; i++) {
         char name[MPR__NAME_MAX];
         snprintf(name, sizeof name, "PoolWorker-%u.%d", pool_counter, i);
         rc = mpr_process_new_named(&p->workers[i], name, mpr__pool_worker_main, w.data, w.len);
         if (rc == MPR_OK)
-            rc = mpr_process_start(p->workers[i]);
+            rc = mpr__process_start_on(p->workers[i], ranks[i]);
         if (rc == MPR_OK)
-            MPR_ASSERT(mpr_process_rank(p->workers[i]) == ranks[i]);
+            started = i;
     }
+    for (int i = started + 1; i <= p->k; i++)
+        mpr__worker_give(ranks[i]); /* join gives back the started ones */
     mpr__wbuf_free(&w);
     if (rc == MPR_OK) {
         MPI_Group world, group;
@@ -548,7 +555,7 @@ int mpr_pool_new_opts(mpr_pool **out, int nworkers, const mpr_pool_options *opts
     if (opts->maxtasksperchild < 0)
         return mpr__fail(MPR_EINVAL, "Pool: maxtasksperchild is %d; it must be > 0, or 0 for none",
                          opts->maxtasksperchild);
-    int free_ranks = mpr__rt.nfree;
+    int free_ranks = mpr_free_workers();
     int k = nworkers ? nworkers : free_ranks;
     if (k == 0 || k > free_ranks)
         return mpr__fail(MPR_ENORANK,
@@ -588,6 +595,11 @@ int mpr_pool_new_opts(mpr_pool **out, int nworkers, const mpr_pool_options *opts
         free(p->initarg);
         free(p);
         return rc;
+    }
+    static bool terminated_at_finalize;
+    if (!terminated_at_finalize) {
+        mpr__at_finalize(MPR__FINI_POOLS, terminate_all);
+        terminated_at_finalize = true;
     }
     p->next_live = live_pools;
     live_pools = p;
@@ -682,13 +694,14 @@ void mpr_pool_free(mpr_pool *p)
     free(p);
 }
 
-void mpr__pool_terminate_all(void)
+/* Python terminates pools left open at exit; their workers stop in the
+ * phase before mpr_finalize joins every Process. */
+static int terminate_all(void)
 {
-    /* Python terminates pools left open at exit; their workers must stop
-     * before mpr_finalize joins every Process. */
     for (mpr_pool *p = live_pools; p; p = p->next_live)
         if (!p->stopped)
             mpr_pool_terminate(p);
+    return MPR_OK;
 }
 
 /* -------------------------------------------------------------------- map */
@@ -762,7 +775,7 @@ static int gathered_outcome(mpr_pool *p, const mpr__pool_status *status, const c
 {
     for (int w = 1; w <= p->k; w++) {
         mpr__output_wait(mpr_process_rank(p->workers[w]), status[w].output_bytes);
-        mpr__posted_wait(mpr_process_rank(p->workers[w]), status[w].posted);
+        mpr__service_wait_posts(mpr_process_rank(p->workers[w]), status[w].posted);
     }
     for (int w = 0; w <= p->k; w++)
         if (status[w].failed)

@@ -31,7 +31,7 @@ typedef struct {
     const void *initarg;
     size_t initarg_len;
     int maxtasks, tasks_done;
-    char init_error[600]; /* the initializer failed: every task fails so */
+    char init_error[MPR__MSG_MAX]; /* the initializer failed: every task fails so */
 } worker_state;
 
 /* The bytes a running apply task returns (mpr_task_return). */
@@ -77,9 +77,10 @@ static void run_initializer(worker_state *ws)
     mpr__raise_reset();
     int rc = ws->initializer(ws->initarg_len ? ws->initarg : NULL, ws->initarg_len);
     if (rc != 0) {
-        char why[480];
-        describe_failure(why, sizeof why, 0, rc);
-        snprintf(ws->init_error, sizeof ws->init_error, "initializer failed: %s", why);
+        static const char prefix[] = "initializer failed: ";
+        memcpy(ws->init_error, prefix, sizeof prefix - 1);
+        describe_failure(ws->init_error + sizeof prefix - 1,
+                         sizeof ws->init_error - sizeof prefix + 1, 0, rc);
     }
 }
 
@@ -103,7 +104,7 @@ static uint64_t map_items(worker_state *ws, mpr_map_fn fn, const unsigned char *
         if (failures++ == 0) {
             *failed_index = start + i;
             if (ws->init_error[0])
-                snprintf(message, cap, "%.470s", ws->init_error);
+                snprintf(message, cap, "%s", ws->init_error);
             else
                 describe_failure(message, cap, start + i, rc);
         }
@@ -224,7 +225,7 @@ static void serve_spmd(worker_state *ws, const mpr__pool_cmd *c, mpr_spmd_fn fn)
     if (rc != 0) {
         st.failed = 1;
         if (ws->init_error[0])
-            snprintf(st.message, sizeof st.message, "%.470s", ws->init_error);
+            snprintf(st.message, sizeof st.message, "%s", ws->init_error);
         else
             describe_failure(st.message, sizeof st.message, 0, rc);
     }
@@ -377,7 +378,7 @@ bool mpr__pool_result_decode(const void *msg, size_t len, mpr__pool_result *r)
     r->failed_index = mpr__rbuf_u64(&rb);
     r->output_bytes = mpr__rbuf_u64(&rb);
     r->posted = mpr__rbuf_u64(&rb);
-    mpr__rbuf_str(&rb, r->message, sizeof r->message);
+    mpr__rbuf_text(&rb, r->message, sizeof r->message);
     r->data = mpr__rbuf_bytes(&rb, &r->data_len);
     return !rb.bad && magic == MPR__POOL_MAGIC;
 }

@@ -25,12 +25,14 @@
  *     joins the feeder thread when a process exits. A Pool task's too, when
  *     the map or apply returns, without a round trip: each result carries
  *     the worker's count of posts, and rank 0 waits until its service
- *     thread has served that many from the worker (mpr__posted_wait);
+ *     thread has served that many from the worker (service.c's
+ *     mpr__service_wait_posts);
  *   - nothing lost silently: a refused post (the queue was closed or freed
  *     meanwhile) comes back as an error reply. The rank's next put on that
  *     queue returns the error, naming how many earlier items were refused,
  *     and is not sent; refusals still unreported when the task ends are
- *     printed on stderr, as Python's feeder thread prints its errors.
+ *     printed on stderr, as Python's feeder thread prints its errors
+ *     (post_ledger.c keeps that account).
  *   As in Python ("after putting an object on an empty queue there may be
  *   an infinitesimal delay before the queue's empty() method returns
  *   False"), another rank may see the item a moment after put returned.
@@ -50,30 +52,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { POST_WINDOW = 64, MAX_REFUSED_OBJECTS = 16, POST_MAX = 32 * 1024 };
-
-/* The refusals of one object, not yet reported. */
-typedef struct {
-    uint64_t id;
-    int code;
-    uint64_t count;
-    char message[512]; /* the server's text, as long as a reply's */
-} refusal;
+enum { POST_WINDOW = 64, POST_MAX = 32 * 1024 };
 
 static struct {
     MPI_Request req[POST_WINDOW];
     unsigned char *buf[POST_WINDOW];
     int inflight;
-    int unsynced_home; /* home of a post not yet followed by a round trip, or -1 */
-    refusal refused[MAX_REFUSED_OBJECTS];
-    int nrefused;
-    uint64_t lost_track; /* refusals beyond MAX_REFUSED_OBJECTS objects */
-    uint64_t sent;       /* posts since init */
-} posted = {.unsynced_home = -1};
-
-/* Rank 0: posts served per client rank, and whether a wait watches them. */
-static _Atomic uint64_t *served;
-static atomic_bool watched;
+} posted;
 
 /* Frees the buffers of completed sends; with `all`, waits for every one. */
 static void reap(bool all)
@@ -97,30 +82,6 @@ static void reap(bool all)
     posted.inflight = kept;
 }
 
-void mpr__posted_refused(const mpr__reply *rep)
-{
-    uint64_t id = rep->value; /* the server names the object */
-    int i = 0;
-    while (i < posted.nrefused && posted.refused[i].id != id)
-        i++;
-    if (i == posted.nrefused) {
-        if (i == MAX_REFUSED_OBJECTS) {
-            posted.lost_track++;
-            return;
-        }
-        posted.refused[i] = (refusal){.id = id, .code = rep->code};
-        snprintf(posted.refused[i].message, sizeof posted.refused[i].message, "%s", rep->error);
-        posted.nrefused++;
-    }
-    posted.refused[i].count++;
-}
-
-void mpr__posted_synced(int home)
-{
-    if (home == posted.unsynced_home)
-        posted.unsynced_home = -1;
-}
-
 /* Takes in the error replies that came back for posts to home. Only posts
  * are answered while no call waits, so every reply here is one. */
 static void take_refusals(int home)
@@ -138,32 +99,16 @@ static void take_refusals(int home)
         MPR_ASSERT(mpr__mrecv_alloc(&msg, &st, &rep.raw, &rep.payload_len) == MPR_OK);
         MPR_ASSERT(mpr__reply_decode(rep.raw, rep.payload_len, &rep) &&
                    (rep.flags & MPR__REP_POSTED));
-        mpr__posted_refused(&rep);
+        mpr__ledger_refused(&rep);
         mpr__reply_free(&rep);
     }
-}
-
-/* MPR_OK, or the refusals of earlier posts to this object (then forgotten). */
-static int earlier_refusals(uint64_t id)
-{
-    for (int i = 0; i < posted.nrefused; i++) {
-        if (posted.refused[i].id != id)
-            continue;
-        refusal r = posted.refused[i];
-        posted.refused[i] = posted.refused[--posted.nrefused];
-        return mpr__fail(r.code,
-                         "%s (%llu earlier put(s) from rank %d were refused after they returned; "
-                         "this item was not sent)",
-                         r.message, (unsigned long long)r.count, mpr__rt.rank);
-    }
-    return MPR_OK;
 }
 
 int mpr__post(int home, const mpr__request *req)
 {
     MPR_CHECK(mpr__require_init());
     take_refusals(home);
-    MPR_CHECK(earlier_refusals(req->id));
+    MPR_CHECK(mpr__ledger_take(req->id));
     reap(posted.inflight == POST_WINDOW);
     mpr__wbuf w;
     mpr__wbuf_init(&w);
@@ -177,69 +122,27 @@ int mpr__post(int home, const mpr__request *req)
         mpr__wbuf_free(&w);
         return rc != MPR_OK ? rc : mpr__call_simple(home, req, NULL);
     }
-    int mrc = MPI_Isend(w.data, count, MPI_BYTE, home, MPR__TAG_REQ, mpr__rt.comm_svc,
-                        &posted.req[posted.inflight]);
+    int mrc = mpr__isend(w.data, count, home, MPR__TAG_REQ, mpr__rt.comm_svc, home,
+                         &posted.req[posted.inflight]);
     if (mrc != MPI_SUCCESS) {
         mpr__wbuf_free(&w);
         return mpr__mpi_fail(mrc, "MPI_Isend(posted request)", __FILE__, __LINE__);
     }
     posted.buf[posted.inflight++] = w.data; /* freed by reap once sent */
-    posted.sent++;
-    mpr__doorbell_ring(home, MPR__BELL_SERVER);
-    posted.unsynced_home = home;
+    mpr__ledger_posted(home);
     return MPR_OK;
 }
 
 void mpr__posted_flush(void)
 {
-    if (posted.unsynced_home >= 0) {
+    int home = mpr__ledger_unsynced_home();
+    if (home >= 0) {
         /* The answer comes after every earlier post has been served. */
         mpr__request sync = {.op = MPR__OP_SYNC};
-        if (mpr__call_simple(posted.unsynced_home, &sync, NULL) != MPR_OK)
+        if (mpr__call_simple(home, &sync, NULL) != MPR_OK)
             MPR_WARN("could not flush posted puts: %s", mpr_last_error());
-        posted.unsynced_home = -1;
+        mpr__ledger_synced(home);
     }
     reap(true);
-    for (int i = 0; i < posted.nrefused; i++)
-        fprintf(
-            stderr, "mpr: rank %d: %llu put(s) returned MPR_OK but were refused at rank 0: %s\n",
-            mpr__rt.rank, (unsigned long long)posted.refused[i].count, posted.refused[i].message);
-    if (posted.lost_track)
-        fprintf(stderr, "mpr: rank %d: %llu more refused put(s) on other objects\n", mpr__rt.rank,
-                (unsigned long long)posted.lost_track);
-    posted.nrefused = 0;
-    posted.lost_track = 0;
-}
-
-uint64_t mpr__posted_count(void) { return posted.sent; }
-
-void mpr__posted_init(void)
-{
-    served = calloc((size_t)mpr__rt.size, sizeof *served);
-    MPR_ASSERT(served);
-}
-
-void mpr__posted_fini(void)
-{
-    free((void *)served);
-    served = NULL;
-}
-
-void mpr__posted_served(int client)
-{
-    atomic_fetch_add(&served[client], 1);
-    if (atomic_load(&watched))
-        mpr__doorbell_ring(mpr__rt.rank, MPR__BELL_MAIN); /* wakes mpr__posted_wait */
-}
-
-void mpr__posted_wait(int rank, uint64_t count)
-{
-    if (atomic_load(&served[rank]) >= count)
-        return;
-    atomic_store(&watched, true);
-    mpr__backoff b;
-    mpr__backoff_reset(&b);
-    while (atomic_load(&served[rank]) < count)
-        mpr__backoff_pause(&b, -1);
-    atomic_store(&watched, false);
+    mpr__ledger_report();
 }

@@ -37,7 +37,7 @@ struct mpr_process {
     int rank;
     int exitcode;
     uint64_t task_id;
-    char error[512];
+    char error[MPR__MSG_MAX];
     mpr_process *next_running; /* on the running list while RUNNING */
 };
 
@@ -123,25 +123,20 @@ static int send_task(mpr_process *p)
     return rc;
 }
 
-int mpr_process_start(mpr_process *p)
+static int join_all(void);
+
+/* Starts p on a worker rank the caller has taken from the free set. */
+static int start_on(mpr_process *p, int rank)
 {
-    if (!p)
-        return mpr__fail(MPR_EINVAL, "mpr_process_start: process is NULL");
-    MPR_CHECK(mpr__require_rank0("mpr_process_start"));
-    if (p->state != STATE_NEW)
-        return mpr__fail(MPR_ESTATE, "%s was already started (a process starts once)", p->name);
-    int rank = 0;
-    int rc = mpr__worker_take(&rank);
-    if (rc < 0) {
-        char why[512];
-        snprintf(why, sizeof why, "%s", mpr_last_error());
-        return mpr__fail(rc, "cannot start %s: %s", p->name, why);
+    static bool joined_at_finalize;
+    if (!joined_at_finalize) {
+        mpr__at_finalize(MPR__FINI_PROCESSES, join_all);
+        joined_at_finalize = true;
     }
     p->rank = rank;
     p->task_id = ++task_counter;
-    rc = send_task(p);
+    int rc = send_task(p);
     if (rc < 0) {
-        mpr__worker_give(rank);
         p->rank = -1;
         return rc;
     }
@@ -149,6 +144,38 @@ int mpr_process_start(mpr_process *p)
     p->next_running = running;
     running = p;
     return MPR_OK;
+}
+
+static int check_startable(mpr_process *p)
+{
+    if (!p)
+        return mpr__fail(MPR_EINVAL, "mpr_process_start: process is NULL");
+    MPR_CHECK(mpr__require_rank0("mpr_process_start"));
+    if (p->state != STATE_NEW)
+        return mpr__fail(MPR_ESTATE, "%s was already started (a process starts once)", p->name);
+    return MPR_OK;
+}
+
+int mpr_process_start(mpr_process *p)
+{
+    MPR_CHECK(check_startable(p));
+    int rank = 0;
+    int rc = mpr__workers_take(1, &rank);
+    if (rc < 0) {
+        char why[MPR__MSG_MAX];
+        snprintf(why, sizeof why, "%s", mpr_last_error());
+        return mpr__fail(rc, "cannot start %s: %s", p->name, why);
+    }
+    rc = start_on(p, rank);
+    if (rc < 0)
+        mpr__worker_give(rank);
+    return rc;
+}
+
+int mpr__process_start_on(mpr_process *p, int rank)
+{
+    MPR_CHECK(check_startable(p));
+    return start_on(p, rank);
 }
 
 /* Receives the worker's DONE for p. */
@@ -163,7 +190,7 @@ static int receive_done(mpr_process *p, MPI_Message *msg, MPI_Status *st)
     uint64_t id = mpr__rbuf_u64(&r);
     int32_t code = (int32_t)mpr__rbuf_u32(&r);
     uint64_t output_bytes = mpr__rbuf_u64(&r);
-    mpr__rbuf_str(&r, p->error, sizeof p->error);
+    mpr__rbuf_text(&r, p->error, sizeof p->error);
     free(body);
     MPR_ASSERT(!r.bad && magic == TASK_MAGIC && id == p->task_id);
     /* Everything the child printed is out before the parent goes on. */
@@ -238,11 +265,14 @@ void mpr_process_free(mpr_process *p)
     free(p);
 }
 
-void mpr__process_join_all(void)
+/* At finalize, as Python joins non-daemon children at exit. A join that
+ * fails leaves the rest running; finalize goes on without them. */
+static int join_all(void)
 {
     while (running)
         if (mpr_process_join(running, -1) < 0)
             break;
+    return MPR_OK;
 }
 
 /* ------------------------------------------------------------ worker side */
@@ -275,7 +305,7 @@ bool mpr__task_decode(const void *msg, size_t len, mpr__task *t)
     return !r.bad && magic == TASK_MAGIC && r.pos == r.len;
 }
 
-void mpr__worker_run_task(void *msg, size_t len)
+static void run_task(void *msg, size_t len)
 {
     mpr__task t;
     /* Only rank 0 sends tasks, with the same build: a bad one is a bug. */
@@ -290,7 +320,7 @@ void mpr__worker_run_task(void *msg, size_t len)
     mpr__fault_task_begin(name);
     mpr__raise_reset();
     void (*fn)(void) = NULL;
-    char message[600];
+    char message[MPR__MSG_MAX];
     int code;
     if (mpr__fnref_resolve(&ref, &fn) < 0) {
         code = 1;
@@ -317,4 +347,28 @@ void mpr__worker_run_task(void *msg, size_t len)
         fprintf(stderr, "Process %s:\nmpr_raise: %s\n", name, message);
     fflush(stderr);
     send_done(task_id, code, message);
+}
+
+/* The worker loop: run tasks until rank 0 says stop. */
+void mpr__worker_loop(void)
+{
+    char idle[MPR__NAME_MAX];
+    snprintf(idle, sizeof idle, "Worker-%d", mpr__rt.rank);
+    for (;;) {
+        mpr__self_set_name(idle);
+        MPI_Message msg;
+        MPI_Status st;
+        int rc = mpr__probe_wait(mpr__rt.comm_task, 0, MPI_ANY_TAG, -1, &msg, &st);
+        MPR_ASSERT(rc == 1);
+        void *body = NULL;
+        size_t len = 0;
+        MPR_ASSERT(mpr__mrecv_alloc(&msg, &st, &body, &len) == MPR_OK);
+        if (st.MPI_TAG == MPR__TAG_STOP) {
+            free(body);
+            return;
+        }
+        MPR_ASSERT(st.MPI_TAG == MPR__TAG_TASK);
+        run_task(body, len);
+        free(body);
+    }
 }

@@ -9,17 +9,15 @@
  *   `mpirun -n 2` still gives one worker. The thread waits with backoff
  *   (wait.c) for requests on comm_svc, so it costs no core while idle.
  *
- *   Request (any rank -> rank 0, TAG_REQ):
- *     u32 magic, u32 op, u32 kind, u64 id, u32 end, u32 flags, u64 arg,
- *     f64 timeout, bytes payload
- *   Reply (rank 0 -> requester, TAG_REP):
- *     u32 magic, u32 code, u32 flags, u64 value, str error, bytes payload
- *   flags REQ_POSTED: a put sent without waiting (posted.c), answered only
- *   if it fails, by a reply flagged REP_POSTED whose value is the object.
- *   Besides those, a client has at most one request in flight (mpr calls
- *   come from one thread per rank), so a reply from rank 0 on TAG_REP is
- *   the answer to the request just sent; MPI's non-overtaking order between a
- *   pair of ranks keeps each producer's items in order.
+ *   The wire format is request.c's; the client side is call.c and
+ *   posted.c. A posted request (flags REQ_POSTED, a put sent without
+ *   waiting) is answered only if it fails, by a reply flagged REP_POSTED
+ *   whose value is the object; the service counts the posts it served per
+ *   client, so that a parent can wait until a Pool worker's posts are in
+ *   (mpr__service_wait_posts).
+ *
+ *   Object kinds register their ops and their range of operations at init
+ *   (mpr__service_register): the service knows no kind by name.
  *
  *   Blocking operations (get on an empty queue, put on a full one, recv,
  *   poll, join) are parked: the handler says MPR__WOULD_BLOCK, the request
@@ -30,8 +28,9 @@
  *   the server, and a client never has to cancel a request that the server
  *   may already have answered.
  *
- *   Errors found by the server travel as code and text in the reply; the
- *   client records them with mpr__fail on its own thread.
+ *   The thread is a progress.c server with four sources: rank 0's own
+ *   calls (self_call.c), requests on comm_svc, forwarded output
+ *   (output.c), and the deadlines of parked requests.
  */
 #include "mpr-internal.h"
 
@@ -40,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { REQ_MAGIC = 0x4d505251u /* "MPRQ" */, REP_MAGIC = 0x4d505250u /* "MPRP" */ };
+enum { MAX_KINDS = 16 };
 
 typedef struct service_object {
     uint64_t id;    /* the handle's id: (owner << 32) | index */
@@ -60,161 +59,56 @@ typedef struct parked {
 } parked;
 
 static struct {
-    pthread_t thread;
-    atomic_bool stop;
+    mpr__server server;
     service_object **objects; /* index = id; id 0 is never used */
     size_t nobjects, cap;
     parked *parked_head, **parked_tail;
 } svc;
 
-int mpr__answer_fail(mpr__answer *ans, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ans->error, sizeof ans->error, fmt, ap);
-    va_end(ap);
-    ans->code = code;
-    return code;
-}
-
-/* ------------------------------------------------------------- client side */
-
-int mpr__request_encode(mpr__wbuf *w, const mpr__request *req)
-{
-    mpr__wbuf_u32(w, REQ_MAGIC);
-    mpr__wbuf_u32(w, req->op);
-    mpr__wbuf_u32(w, req->kind);
-    mpr__wbuf_u64(w, req->id);
-    mpr__wbuf_u32(w, req->end);
-    mpr__wbuf_u32(w, req->flags);
-    mpr__wbuf_u64(w, req->arg);
-    mpr__wbuf_f64(w, req->timeout);
-    mpr__wbuf_bytes(w, req->payload, req->payload_len);
-    if (w->oom)
-        return mpr__fail(MPR_ENOMEM, "no memory to encode a %zu-byte request", req->payload_len);
-    return MPR_OK;
-}
-
-bool mpr__reply_decode(const void *raw, size_t len, mpr__reply *rep)
-{
-    mpr__rbuf r;
-    mpr__rbuf_init(&r, raw, len);
-    uint32_t magic = mpr__rbuf_u32(&r);
-    rep->code = (int32_t)mpr__rbuf_u32(&r);
-    rep->flags = mpr__rbuf_u32(&r);
-    rep->value = mpr__rbuf_u64(&r);
-    mpr__rbuf_str(&r, rep->error, sizeof rep->error);
-    rep->payload = mpr__rbuf_bytes(&r, &rep->payload_len);
-    return !r.bad && magic == REP_MAGIC && r.pos == r.len;
-}
-
-static int decode_reply(mpr__reply *rep)
-{
-    if (!mpr__reply_decode(rep->raw, rep->payload_len, rep))
-        return mpr__fail(MPR_EMPI, "rank %d: malformed reply from the service", mpr__rt.rank);
-    return MPR_OK;
-}
-
-int mpr__call(int home, const mpr__request *req, mpr__reply *rep)
-{
-    memset(rep, 0, sizeof *rep);
-    MPR_CHECK(mpr__require_init());
-    /* A damaged or forged handle must not reach MPI_Send: a home past the job
-     * is MPI_ERR_RANK, and MPI_PROC_NULL (-2) would "send" and then receive
-     * an empty reply. */
-    if (home < 0 || home >= mpr__rt.size)
-        return mpr__fail(MPR_EINVAL,
-                         "handle names home rank %d, the job has ranks 0..%d: an uninitialized "
-                         "or damaged handle",
-                         home, mpr__rt.size - 1);
-    mpr__wbuf w;
-    mpr__wbuf_init(&w);
-    int count = 0;
-    int rc = mpr__request_encode(&w, req);
-    if (rc == MPR_OK)
-        rc = mpr__count_to_int(w.len, &count);
-    if (rc == MPR_OK && home == mpr__rt.rank) {
-        mpr__self_call(&w, &rep->raw, &rep->payload_len); /* rank 0: see self_call.c */
-        rc = decode_reply(rep);
-    } else if (rc == MPR_OK) {
-        int mrc = mpr__send(w.data, count, home, MPR__TAG_REQ, mpr__rt.comm_svc, home);
-        if (mrc != MPI_SUCCESS)
-            rc = mpr__mpi_fail(mrc, "send(request)", __FILE__, __LINE__);
-        /* Error replies to this rank's earlier posts (posted.c) come first. */
-        while (rc == MPR_OK) {
-            MPI_Message msg;
-            MPI_Status st;
-            rc = mpr__probe_wait(mpr__rt.comm_svc, home, MPR__TAG_REP, -1, &msg, &st);
-            if (rc >= 0)
-                rc = mpr__mrecv_alloc(&msg, &st, &rep->raw, &rep->payload_len);
-            if (rc == MPR_OK)
-                rc = decode_reply(rep);
-            if (rc != MPR_OK || !(rep->flags & MPR__REP_POSTED))
-                break;
-            mpr__posted_refused(rep);
-            mpr__reply_free(rep);
-        }
-        if (rc == MPR_OK)
-            mpr__posted_synced(home);
-    }
-    mpr__wbuf_free(&w);
-    MPR_CHECK(rc);
-    if (rep->code < 0)
-        mpr__fail(rep->code, "%s", rep->error);
-    return rep->code;
-}
-
-void mpr__reply_free(mpr__reply *rep)
-{
-    free(rep->raw);
-    rep->raw = NULL;
-}
-
-int mpr__call_simple(int home, const mpr__request *req, uint64_t *value)
-{
-    mpr__reply rep;
-    int rc = mpr__call(home, req, &rep);
-    if (rc >= 0 && value)
-        *value = rep.value;
-    mpr__reply_free(&rep);
-    return rc;
-}
-
-int mpr__call_into(int home, const mpr__request *req, void *buf, size_t cap, size_t *len)
-{
-    mpr__reply rep;
-    int rc = mpr__call(home, req, &rep);
-    if (rc == MPR_OK) {
-        MPR_ASSERT(rep.payload_len <= cap);
-        if (rep.payload_len)
-            memcpy(buf, rep.payload, rep.payload_len);
-        *len = rep.payload_len;
-    } else if (rc == MPR_ETRUNC) {
-        *len = (size_t)rep.value;
-    }
-    mpr__reply_free(&rep);
-    return rc;
-}
-
 /* ------------------------------------------------------------- server side */
+
+/* The kinds' operation ranges, filled at init before the thread starts. */
+static struct {
+    uint32_t first_op, last_op;
+    const mpr__object_ops *ops;
+} kinds[MAX_KINDS];
+static int nkinds;
+
+void mpr__service_register(uint32_t first_op, uint32_t last_op, const mpr__object_ops *ops)
+{
+    MPR_ASSERT(nkinds < MAX_KINDS && first_op <= ops->new_op && ops->new_op <= last_op);
+    kinds[nkinds].first_op = first_op;
+    kinds[nkinds].last_op = last_op;
+    kinds[nkinds].ops = ops;
+    nkinds++;
+}
 
 static const mpr__object_ops *ops_for(uint32_t op)
 {
-    if (op >= MPR__OP_QUEUE_NEW && op <= MPR__OP_QUEUE_FREE)
-        return &mpr__queue_ops;
-    if (op >= MPR__OP_PIPE_NEW && op <= MPR__OP_PIPE_CLOSE)
-        return &mpr__pipe_ops;
-    if (op >= MPR__OP_MANAGER_START && op <= MPR__OP_MANAGER_SHUTDOWN)
-        return &mpr__manager_ops;
-    if (op >= MPR__OP_MVALUE_NEW && op <= MPR__OP_MVALUE_ADD)
-        return &mpr__mvalue_ops;
-    if (op >= MPR__OP_MLOCK_NEW && op <= MPR__OP_MLOCK_RELEASE)
-        return &mpr__mlock_ops;
-    if (op >= MPR__OP_MLIST_NEW && op <= MPR__OP_MLIST_SNAPSHOT)
-        return &mpr__mlist_ops;
-    if (op >= MPR__OP_MDICT_NEW && op <= MPR__OP_MDICT_SETDEFAULT)
-        return &mpr__mdict_ops;
+    for (int i = 0; i < nkinds; i++)
+        if (op >= kinds[i].first_op && op <= kinds[i].last_op)
+            return kinds[i].ops;
     return NULL;
+}
+
+/* Posts served per client rank, and whether a wait watches them. */
+static _Atomic uint64_t *served;
+static atomic_bool watched;
+
+static void count_served_post(int client)
+{
+    atomic_fetch_add(&served[client], 1);
+    if (atomic_load(&watched))
+        mpr__doorbell_ring(mpr__rt.rank, MPR__BELL_MAIN); /* wakes mpr__service_wait_posts */
+}
+
+void mpr__service_wait_posts(int rank, uint64_t count)
+{
+    if (atomic_load(&served[rank]) >= count)
+        return;
+    atomic_store(&watched, true);
+    mpr__wait_counter(&served[rank], count);
+    atomic_store(&watched, false);
 }
 
 /* Answers a request. A posted one (posted.c) is answered only if it failed,
@@ -223,19 +117,14 @@ static void send_answer(int client, const mpr__request *req, const mpr__answer *
 {
     bool posted = req->flags & MPR__REQ_POSTED;
     if (posted)
-        mpr__posted_served(client);
+        count_served_post(client);
     if (posted && ans->code >= 0) {
         free(ans->drop);
         return;
     }
     mpr__wbuf w;
     mpr__wbuf_init(&w);
-    mpr__wbuf_u32(&w, REP_MAGIC);
-    mpr__wbuf_u32(&w, (uint32_t)ans->code);
-    mpr__wbuf_u32(&w, posted ? MPR__REP_POSTED : 0);
-    mpr__wbuf_u64(&w, posted ? req->id : ans->value);
-    mpr__wbuf_str(&w, ans->code < 0 ? ans->error : "");
-    mpr__wbuf_bytes(&w, ans->payload, ans->payload_len);
+    mpr__reply_encode(&w, req, ans);
     MPR_ASSERT(!w.oom && w.len <= (size_t)INT32_MAX);
     if (client == mpr__rt.rank) {
         mpr__self_reply(&w); /* rank 0's own call: see self_call.c */
@@ -417,22 +306,6 @@ static double next_deadline(void)
     return first;
 }
 
-bool mpr__request_decode(const void *raw, size_t len, mpr__request *req)
-{
-    mpr__rbuf r;
-    mpr__rbuf_init(&r, raw, len);
-    uint32_t magic = mpr__rbuf_u32(&r);
-    req->op = mpr__rbuf_u32(&r);
-    req->kind = mpr__rbuf_u32(&r);
-    req->id = mpr__rbuf_u64(&r);
-    req->end = mpr__rbuf_u32(&r);
-    req->flags = mpr__rbuf_u32(&r);
-    req->arg = mpr__rbuf_u64(&r);
-    req->timeout = mpr__rbuf_f64(&r);
-    req->payload = mpr__rbuf_bytes(&r, &req->payload_len);
-    return !r.bad && magic == REQ_MAGIC && r.pos == r.len;
-}
-
 /* Handles one request; takes ownership of raw. */
 static void serve_request(int client, void *raw, size_t len)
 {
@@ -480,62 +353,51 @@ answer:
     free(raw);
 }
 
-static void *service_main(void *unused)
+/* ----------------------------------------------------------- the sources */
+
+static int serve_own_calls(void *unused, double *wake_by)
+{
+    (void)unused, (void)wake_by;
+    void *raw = NULL;
+    size_t len = 0;
+    if (!mpr__self_take_request(&raw, &len))
+        return 0;
+    serve_request(mpr__rt.rank, raw, len);
+    return 1;
+}
+
+static void serve_message(MPI_Message *msg, MPI_Status *st)
+{
+    void *raw = NULL;
+    size_t len = 0;
+    MPR_ASSERT(mpr__mrecv_alloc(msg, st, &raw, &len) == MPR_OK);
+    serve_request(st->MPI_SOURCE, raw, len);
+}
+
+static void write_output(MPI_Message *msg, MPI_Status *st)
+{
+    MPR_ASSERT(mpr__output_serve(msg, st) == MPR_OK);
+}
+
+static int serve_deadlines(void *unused, double *wake_by)
 {
     (void)unused;
-    mpr__doorbell_serve();
-    mpr__backoff b;
-    mpr__backoff_reset(&b);
-    while (!atomic_load(&svc.stop)) {
-        void *raw = NULL;
-        size_t len = 0;
-        if (mpr__self_take_request(&raw, &len)) {
-            serve_request(mpr__rt.rank, raw, len);
-            mpr__backoff_reset(&b);
-            continue;
-        }
-        int found = 0;
-        MPI_Message msg;
-        MPI_Status st;
-        MPR_ASSERT(MPI_Improbe(MPI_ANY_SOURCE, MPR__TAG_REQ, mpr__rt.comm_svc, &found, &msg, &st) ==
-                   MPI_SUCCESS);
-        if (found) {
-            MPR_ASSERT(mpr__mrecv_alloc(&msg, &st, &raw, &len) == MPR_OK);
-            serve_request(st.MPI_SOURCE, raw, len);
-            mpr__backoff_reset(&b);
-            continue;
-        }
-        MPR_ASSERT(MPI_Improbe(MPI_ANY_SOURCE, MPR__TAG_OUT, mpr__rt.comm_svc, &found, &msg, &st) ==
-                   MPI_SUCCESS);
-        if (found) {
-            MPR_ASSERT(mpr__output_serve(&msg, &st) == MPR_OK);
-            mpr__backoff_reset(&b);
-            continue;
-        }
-        double first = next_deadline();
-        if (first >= 0 && first <= MPI_Wtime())
-            expire_parked(MPI_Wtime());
-        mpr__backoff_pause(&b, first >= 0 ? mpr__remaining(first) : -1);
+    double first = next_deadline();
+    if (first < 0)
+        return 0;
+    if (first > MPI_Wtime()) {
+        mpr__wake_by(wake_by, first);
+        return 0;
     }
-    return NULL;
+    expire_parked(MPI_Wtime());
+    return 1;
 }
 
-int mpr__service_start(void)
-{
-    svc.parked_head = NULL;
-    svc.parked_tail = &svc.parked_head;
-    atomic_store(&svc.stop, false);
-    MPR_CHECK(mpr__self_call_init());
-    mpr__posted_init();
-    if (pthread_create(&svc.thread, NULL, service_main, NULL) != 0)
-        return mpr__fail(MPR_ENOMEM, "could not start the service thread on rank 0");
-    return MPR_OK;
-}
+/* ------------------------------------------------------- start and stop */
 
-void mpr__service_stop(void)
+static int service_stop(void)
 {
-    atomic_store(&svc.stop, true);
-    pthread_join(svc.thread, NULL);
+    mpr__server_stop(&svc.server);
     while (svc.parked_head) {
         parked *p = svc.parked_head;
         svc.parked_head = p->next;
@@ -550,6 +412,25 @@ void mpr__service_stop(void)
     }
     free(svc.objects);
     memset(&svc, 0, sizeof svc);
+    nkinds = 0;
     mpr__self_call_fini();
-    mpr__posted_fini();
+    free((void *)served);
+    served = NULL;
+    return MPR_OK;
+}
+
+int mpr__service_start(void)
+{
+    svc.parked_head = NULL;
+    svc.parked_tail = &svc.parked_head;
+    MPR_CHECK(mpr__self_call_init());
+    served = calloc((size_t)mpr__rt.size, sizeof *served);
+    MPR_ASSERT(served);
+    mpr__server_add(&svc.server, serve_own_calls, NULL);
+    mpr__server_add_messages(&svc.server, mpr__rt.comm_svc, MPR__TAG_REQ, serve_message);
+    mpr__server_add_messages(&svc.server, mpr__rt.comm_svc, MPR__TAG_OUT, write_output);
+    mpr__server_add(&svc.server, serve_deadlines, NULL);
+    MPR_CHECK(mpr__server_start(&svc.server, "service"));
+    mpr__at_finalize(MPR__FINI_SERVICE, service_stop);
+    return MPR_OK;
 }

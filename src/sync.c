@@ -56,7 +56,7 @@ int mpr_event_set(mpr_event e) { return event_put(e, 1, "mpr_event_set"); }
 
 int mpr_event_clear(mpr_event e) { return event_put(e, 0, "mpr_event_clear"); }
 
-static int event_flag(const void *ctx)
+static int event_flag(void *ctx)
 {
     const mpr_event *e = ctx;
     return mpr__shm_i64(e->home, MPR__SHM_READ, e->offset, 0) != 0;
@@ -71,7 +71,7 @@ int mpr_event_is_set(mpr_event e)
 int mpr_event_wait(mpr_event e, double timeout)
 {
     MPR_CHECK(mpr__sync_check("mpr_event_wait", e, MPR__KIND_EVENT, 0));
-    return mpr__shm_poll(event_flag, &e, timeout) == MPR_OK;
+    return mpr__wait_until(event_flag, &e, timeout) == MPR__READY;
 }
 
 /* -------------------------------------------------------------- Condition */
@@ -116,7 +116,7 @@ typedef struct {
     uint64_t slot;
 } slot_ref;
 
-static int slot_notified(const void *ctx)
+static int slot_notified(void *ctx)
 {
     const slot_ref *s = ctx;
     return (mpr__shm_i64(s->home, MPR__SHM_READ, s->slot, 0) & STATE_MASK) == NOTIFIED;
@@ -129,7 +129,7 @@ int mpr_condition_wait(mpr_condition c, double timeout)
     slot_ref s = {c.home, slot_of(c, mpr__rt.rank)};
     mpr__shm_i64(c.home, MPR__SHM_WRITE, s.slot, t << 2 | WAITING);
     int64_t count = mpr__lock_release_all(c.lock);
-    int notified = mpr__shm_poll(slot_notified, &s, timeout) == MPR_OK;
+    int notified = mpr__wait_until(slot_notified, &s, timeout) == MPR__READY;
     if (!notified)
         notified = mpr__shm_cas64(c.home, s.slot, t << 2 | WAITING, 0) != (t << 2 | WAITING);
     if (notified)
@@ -239,9 +239,9 @@ typedef struct {
     int64_t state; /* out: last state seen */
 } barrier_wait_ctx;
 
-static int round_over(const void *ctx)
+static int round_over(void *ctx)
 {
-    barrier_wait_ctx *w = (barrier_wait_ctx *)ctx;
+    barrier_wait_ctx *w = ctx;
     w->state = mpr__shm_i64(w->b.home, MPR__SHM_READ, w->b.offset, 0);
     return (int32_t)(gen_of(w->state) - w->gen) > 0 || (w->state & (BROKEN | RESETTING));
 }
@@ -261,10 +261,10 @@ int mpr_barrier_wait(mpr_barrier b, double timeout)
         return index;
     }
     barrier_wait_ctx w = {b, gen, 0};
-    int rc = mpr__shm_poll(round_over, &w, timeout);
-    if (rc == MPR_OK && (int32_t)(gen_of(w.state) - gen) > 0)
+    int rc = mpr__wait_until(round_over, &w, timeout);
+    if (rc == MPR__READY && (int32_t)(gen_of(w.state) - gen) > 0)
         return index;
-    if (rc == MPR_ETIMEDOUT) {
+    if (rc == 0) { /* timed out */
         mpr__shm_i64(b.home, MPR__SHM_OR, b.offset, BROKEN);
         return leave_broken(b, "a waiter timed out");
     }

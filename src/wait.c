@@ -1,5 +1,5 @@
 /*
- * wait.c — blocking without burning a core.
+ * wait.c — blocking without burning a core: the one wait of mpr.
  *
  * DESIGN
  *   Open MPI's blocking calls poll: a rank waiting in MPI_Recv keeps a core
@@ -14,6 +14,11 @@
  *   wait on the rank's doorbell (doorbell.c): a sender on the same node
  *   ends it at once, so the cap only delays messages from other nodes.
  *   Measured by tests/test_process.c's waiter case and apps/bench.
+ *
+ *   Every blocking call is mpr__wait_until(ready, ctx, timeout): ready()
+ *   tests the condition (an MPI_Improbe, an MPI_Test, a word in shared
+ *   memory, a flock) and the loop around it is written once, here. The
+ *   server threads' loop (progress.c) is the other user of the backoff.
  */
 #include "mpr-internal.h"
 
@@ -91,17 +96,19 @@ double mpr__remaining(double deadline)
     return left > 0 ? left : 0;
 }
 
-int mpr__probe_wait(MPI_Comm comm, int src, int tag, double timeout, MPI_Message *msg,
-                    MPI_Status *status)
+int mpr__wait_until(int (*ready)(void *ctx), void *ctx, double timeout)
 {
     double deadline = mpr__deadline(timeout);
     mpr__backoff b;
     mpr__backoff_reset(&b);
     for (;;) {
-        int found = 0;
-        MPR_MPI_CALL(MPI_Improbe(src, tag, comm, &found, msg, status));
-        if (found)
-            return 1;
+        int rc = ready(ctx);
+        if (rc < 0 || rc == MPR__READY)
+            return rc;
+        if (rc == MPR__PROGRESSED) {
+            mpr__backoff_reset(&b); /* more may follow at once */
+            continue;
+        }
         double left = mpr__remaining(deadline);
         if (left == 0)
             return 0;
@@ -109,38 +116,19 @@ int mpr__probe_wait(MPI_Comm comm, int src, int tag, double timeout, MPI_Message
     }
 }
 
-int mpr__request_wait(MPI_Request *req, double timeout)
+typedef struct {
+    _Atomic uint64_t *counter;
+    uint64_t target;
+} counter_wait;
+
+static int counter_reached(void *ctx)
 {
-    double deadline = mpr__deadline(timeout);
-    mpr__backoff b;
-    mpr__backoff_reset(&b);
-    for (;;) {
-        int done = 0;
-        MPR_MPI_CALL(MPI_Test(req, &done, MPI_STATUS_IGNORE));
-        if (done)
-            return 1;
-        double left = mpr__remaining(deadline);
-        if (left == 0)
-            return 0;
-        mpr__backoff_pause(&b, left);
-    }
+    const counter_wait *w = ctx;
+    return atomic_load(w->counter) >= w->target ? MPR__READY : MPR__NOT_YET;
 }
 
-int mpr__mrecv_alloc(MPI_Message *msg, const MPI_Status *status, void **buf, size_t *len)
+void mpr__wait_counter(_Atomic uint64_t *counter, uint64_t target)
 {
-    int count = 0;
-    MPI_Status st = *status;
-    MPR_MPI_CALL(MPI_Get_count(&st, MPI_BYTE, &count));
-    void *p = malloc(count > 0 ? (size_t)count : 1);
-    if (!p)
-        return mpr__fail(MPR_ENOMEM, "rank %d: no memory for a %d-byte message", mpr__rt.rank,
-                         count);
-    int rc = MPI_Mrecv(p, count, MPI_BYTE, msg, MPI_STATUS_IGNORE);
-    if (rc != MPI_SUCCESS) {
-        free(p);
-        return mpr__mpi_fail(rc, "MPI_Mrecv", __FILE__, __LINE__);
-    }
-    *buf = p;
-    *len = (size_t)count;
-    return MPR_OK;
+    counter_wait w = {counter, target};
+    MPR_ASSERT(mpr__wait_until(counter_reached, &w, -1) == MPR__READY);
 }

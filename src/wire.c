@@ -106,6 +106,19 @@ const void *mpr__rbuf_bytes(mpr__rbuf *r, size_t *n)
     return p;
 }
 
+void mpr__rbuf_text(mpr__rbuf *r, char *out, size_t cap)
+{
+    size_t n = 0;
+    const char *p = mpr__rbuf_bytes(r, &n);
+    if (!p)
+        n = 0;
+    if (n >= cap)
+        n = cap - 1; /* a message is cut to fit, never refused */
+    if (n)
+        memcpy(out, p, n);
+    out[n] = '\0';
+}
+
 void mpr__rbuf_str(mpr__rbuf *r, char *out, size_t cap)
 {
     size_t n = 0;

@@ -23,7 +23,7 @@ if(MPR_SANITIZE)
     "ASAN_OPTIONS=detect_leaks=0")
 endif()
 
-foreach(case start_join many raise no_free_rank join_timeout loop worker_cannot_spawn big_argument)
+foreach(case start_join many raise raise_long_message no_free_rank join_timeout loop worker_cannot_spawn big_argument)
   mpr_add_mpi_test(process ${case} RANKS 2 4 8)
 endforeach()
 mpr_add_mpi_test(process waiter_is_idle RANKS 3 8)

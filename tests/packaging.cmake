@@ -63,6 +63,21 @@ if(mpr_pkg_type STREQUAL "SHARED_LIBRARY")
   set_tests_properties(packaging.exported_symbols PROPERTIES SKIP_RETURN_CODE 77)
 endif()
 
+# The layer order of src/layers.txt, checked on the library's objects: no
+# use of a higher layer, no dependency cycle, every source file placed.
+# layers.check_detects feeds the checker the order upside down and expects
+# it to object, so the check itself cannot silently pass everything.
+add_test(NAME layers.check
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_layers.sh ${PROJECT_SOURCE_DIR}/src/layers.txt
+          ${PROJECT_SOURCE_DIR}/src ${CMAKE_NM} "$<TARGET_OBJECTS:mpr>")
+add_test(NAME layers.check_detects
+  COMMAND bash -c "tac \"$1\" > \"$2\" && ! bash \"$3\" \"$2\" \"$4\" \"$5\" \"$6\" 2>\"$2.err\" && grep -q 'a higher layer' \"$2.err\""
+          layers_check_detects ${PROJECT_SOURCE_DIR}/src/layers.txt
+          ${CMAKE_CURRENT_BINARY_DIR}/layers-upside-down.txt
+          ${CMAKE_CURRENT_SOURCE_DIR}/check_layers.sh ${PROJECT_SOURCE_DIR}/src ${CMAKE_NM}
+          "$<TARGET_OBJECTS:mpr>")
+set_tests_properties(layers.check layers.check_detects PROPERTIES SKIP_RETURN_CODE 77 LABELS layers)
+
 get_property(mpr_pkg_tests DIRECTORY PROPERTY TESTS)
 list(FILTER mpr_pkg_tests INCLUDE REGEX "^packaging\\.")
 set_property(TEST ${mpr_pkg_tests} APPEND PROPERTY LABELS packaging)

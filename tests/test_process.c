@@ -104,6 +104,43 @@ MPR_TEST(raise)
     return 0;
 }
 
+static int raise_long(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    char text[5000];
+    memset(text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    return mpr_raise("long story: %s", text);
+}
+
+/* A message of any length is cut to fit, never a reason to abort: the
+ * worker prefixes the raise text with rank, host and a 63-character name,
+ * and rank 0 decodes it into its own buffer. */
+MPR_TEST(raise_long_message)
+{
+    MPR_TEST_NEED_WORKERS(1);
+    char name[64];
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    mpr_process *p;
+    ASSERT_OK(mpr_process_new_named(&p, name, raise_long, NULL, 0));
+    ASSERT_OK(mpr_process_start(p));
+    ASSERT_OK(mpr_process_join(p, -1));
+    ASSERT_EQ(mpr_process_exitcode(p), 1);
+    ASSERT_CONTAINS(mpr_process_error(p), "long story: xxxx");
+    ASSERT_TRUE(strlen(mpr_process_error(p)) > 400);
+    mpr_process_free(p);
+    /* The worker rank is free and works. */
+    int v = 7;
+    ASSERT_OK(mpr_process_new(&p, return_arg, &v, sizeof v));
+    ASSERT_OK(mpr_process_start(p));
+    ASSERT_OK(mpr_process_join(p, -1));
+    ASSERT_EQ(mpr_process_exitcode(p), 7);
+    mpr_process_free(p);
+    return 0;
+}
+
 MPR_TEST(no_free_rank)
 {
     MPR_TEST_NEED_WORKERS(1);
@@ -252,6 +289,7 @@ MPR_TEST(big_argument)
 }
 
 MPR_TEST_MAIN(MPR_TEST_ENTRY(start_join), MPR_TEST_ENTRY(many), MPR_TEST_ENTRY(raise),
+              MPR_TEST_ENTRY(raise_long_message),
               MPR_TEST_ENTRY(no_free_rank), MPR_TEST_ENTRY(join_timeout), MPR_TEST_ENTRY(loop),
               MPR_TEST_ENTRY(worker_cannot_spawn), MPR_TEST_ENTRY(waiter_is_idle),
               MPR_TEST_ENTRY(big_argument))

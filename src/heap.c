@@ -1,9 +1,10 @@
 /*
- * shared.c — the shared heap, and Value and Array on it.
+ * heap.c — the shared heap: one segment per node, its allocator, MPI
+ * atomics on it, and the server that applies them for other nodes.
  *
  * WHAT
- *   Every node owns one shared segment, the heap. Value, Array and the
- *   synchronization objects (lock.c, sync.c) are carved out of it by any
+ *   Every node owns one shared segment, the heap. Value, Array (value.c) and
+ *   the synchronization objects (lock.c, sync.c) are carved out of it by any
  *   rank, without a collective call, and their handles are plain structs
  *   (home, offset, type) that travel in task argument bytes like a Queue.
  *
@@ -28,9 +29,9 @@
  *   node sends the operation (TAG_SHM_REQ on comm_shm) to a server thread
  *   on the home node's leader, which applies it through the same window
  *   and answers (TAG_SHM_REP). Requests are synchronous: a client has one
- *   in flight, so replies need no ids. The server waits with wait.c's
- *   backoff, as rank 0's service thread does; it runs only when the job
- *   has more than one node.
+ *   in flight, so replies need no ids. The server is a progress.c server,
+ *   as rank 0's service thread is; it runs only when the job has more
+ *   than one node.
  *
  * MEASURED (Open MPI 4.1.4, this 2-core machine, MPI_THREAD_MULTIPLE)
  *   - A world window (MPI_Win_create over the segments) with a
@@ -67,9 +68,7 @@ static struct {
     int leader;         /* world rank of this node's leader */
     unsigned char *mem; /* the leader's segment, mapped here */
     uint64_t heap_size;
-    bool serving;
-    pthread_t server;
-    atomic_bool stop;
+    mpr__server server; /* the leader's, when the job spans nodes */
 } shm;
 
 /* A request as it travels: the operation and where, then the origin
@@ -155,7 +154,7 @@ static MPI_Datatype cas_type_of(char code)
     return type_of(code);
 }
 
-static int check_type(char code)
+int mpr__typecode_check(char code)
 {
     if (mpr_typecode_size(code) == 0)
         return mpr__fail(MPR_EINVAL,
@@ -339,28 +338,6 @@ static void serve_one(MPI_Message *m, MPI_Status *st)
     free(raw);
 }
 
-static void *server_main(void *unused)
-{
-    (void)unused;
-    mpr__doorbell_serve();
-    mpr__backoff b;
-    mpr__backoff_reset(&b);
-    while (!atomic_load(&shm.stop)) {
-        int found = 0;
-        MPI_Message m;
-        MPI_Status st;
-        MPR_ASSERT(MPI_Improbe(MPI_ANY_SOURCE, MPR__TAG_SHM_REQ, shm.comm_shm, &found, &m, &st) ==
-                   MPI_SUCCESS);
-        if (found) {
-            serve_one(&m, &st);
-            mpr__backoff_reset(&b);
-        } else {
-            mpr__backoff_pause(&b, -1);
-        }
-    }
-    return NULL;
-}
-
 /* --------------------------------------------------------- init and fini */
 
 static uint64_t heap_size_setting(void)
@@ -408,7 +385,7 @@ static int open_window(int node_rank)
     /* Not every window starts zeroed (a 1-rank osc sm window may be plain
      * malloc), and carved objects must. This is the only CPU store to the
      * heap, made before any MPI access and published by MPI_Win_sync and
-     * the barrier in mpr__shared_init. */
+     * the barrier in mpr__heap_init. */
     if (node_rank == 0)
         memset(mine, 0, shm.heap_size);
     MPR_MPI_CALL(MPI_Win_lock_all(MPI_MODE_NOCHECK, shm.win));
@@ -422,7 +399,25 @@ static int open_window(int node_rank)
     return MPR_OK;
 }
 
-int mpr__shared_init(void)
+/* Collective. Once every rank is here, no client has a request in flight
+ * and the servers may stop; the barrier waits without spinning. */
+static int heap_fini(void)
+{
+    if (!shm.up)
+        return MPR_OK;
+    shm.up = false;
+    MPI_Request req;
+    MPR_MPI_CALL(MPI_Ibarrier(shm.comm_shm, &req));
+    MPR_CHECK(mpr__request_wait(&req, -1));
+    mpr__server_stop(&shm.server);
+    MPR_MPI_CALL(MPI_Win_unlock_all(shm.win));
+    MPR_MPI_CALL(MPI_Win_free(&shm.win));
+    MPR_MPI_CALL(MPI_Comm_free(&shm.node));
+    MPR_MPI_CALL(MPI_Comm_free(&shm.comm_shm));
+    return MPR_OK;
+}
+
+int mpr__heap_init(void)
 {
     shm.heap_size = heap_size_setting();
     MPR_MPI_CALL(MPI_Comm_dup(MPI_COMM_WORLD, &shm.comm_shm));
@@ -435,47 +430,13 @@ int mpr__shared_init(void)
     shm.leader = mpr__rt.rank;
     MPR_MPI_CALL(MPI_Bcast(&shm.leader, 1, MPI_INT, 0, shm.node));
     MPR_MPI_CALL(MPI_Barrier(shm.node));
-    atomic_store(&shm.stop, false);
-    shm.serving = node_rank == 0 && node_size < mpr__rt.size;
-    if (shm.serving && pthread_create(&shm.server, NULL, server_main, NULL) != 0)
-        return mpr__fail(MPR_ENOMEM, "rank %d could not start its shared-memory server thread",
-                         mpr__rt.rank);
     shm.up = true;
-    return MPR_OK;
-}
-
-/* Waits for every rank without spinning: once all are here, no client has
- * a request in flight and the servers may stop. */
-static int quiet_barrier(void)
-{
-    MPI_Request req;
-    MPR_MPI_CALL(MPI_Ibarrier(shm.comm_shm, &req));
-    mpr__backoff b;
-    mpr__backoff_reset(&b);
-    for (;;) {
-        int done = 0;
-        MPR_MPI_CALL(MPI_Test(&req, &done, MPI_STATUS_IGNORE));
-        if (done)
-            return MPR_OK;
-        mpr__backoff_pause(&b, -1);
+    mpr__at_finalize(MPR__FINI_HEAP, heap_fini);
+    if (node_rank == 0 && node_size < mpr__rt.size) {
+        /* Its one source: requests from ranks of other nodes. */
+        mpr__server_add_messages(&shm.server, shm.comm_shm, MPR__TAG_SHM_REQ, serve_one);
+        MPR_CHECK(mpr__server_start(&shm.server, "shared-memory server"));
     }
-}
-
-int mpr__shared_fini(void)
-{
-    if (!shm.up)
-        return MPR_OK;
-    shm.up = false;
-    MPR_CHECK(quiet_barrier());
-    if (shm.serving) {
-        atomic_store(&shm.stop, true);
-        pthread_join(shm.server, NULL);
-        shm.serving = false;
-    }
-    MPR_MPI_CALL(MPI_Win_unlock_all(shm.win));
-    MPR_MPI_CALL(MPI_Win_free(&shm.win));
-    MPR_MPI_CALL(MPI_Comm_free(&shm.node));
-    MPR_MPI_CALL(MPI_Comm_free(&shm.comm_shm));
     return MPR_OK;
 }
 
@@ -504,189 +465,11 @@ int mpr__shm_alloc(size_t bytes, int32_t *home, uint64_t *offset)
     return MPR_OK;
 }
 
-/* ---------------------------------------------------------- Value, Array */
-
-enum { FLAG_LOCK = 0x100 };
-
-static char code_of(uint32_t type) { return (char)(type & 0xff); }
-
-/* An element and, for lock=1, its RLock right after (Python's default
- * lock for a synchronized Value or Array is an RLock). */
-static int carve(char typecode, size_t n, int lock, int32_t *home, uint64_t *off, uint64_t *lk)
+void *mpr__shm_local(int32_t home, uint64_t offset, uint64_t bytes)
 {
-    MPR_CHECK(check_type(typecode));
-    size_t es = mpr_typecode_size(typecode);
-    if (n == 0 || n > (size_t)INT32_MAX)
-        return mpr__fail(MPR_EINVAL, "an Array needs 1 to %d elements, not %zu", INT32_MAX, n);
-    size_t data = (es * n + 7) & ~(size_t)7;
-    MPR_CHECK(mpr__shm_alloc(data + (lock ? MPR__RLOCK_BYTES : 0), home, off));
-    *lk = lock ? *off + data : 0;
-    return MPR_OK;
+    if (!shm.up || home != shm.leader || !mpr__shm_span_ok(offset, bytes))
+        return NULL;
+    return shm.mem + offset;
 }
 
-/* A handle is checked before any window access: the local path has no
- * server to refuse a damaged offset, and buf (the caller's element or
- * elements) must not be NULL. */
-static int check_elems(const char *what, int32_t home, uint32_t type, uint64_t offset, uint64_t len,
-                       size_t start, size_t n, const void *buf)
-{
-    size_t es = mpr_typecode_size(code_of(type));
-    if (home < 0 || home >= mpr__rt.size || es == 0)
-        return mpr__fail(MPR_EINVAL, "%s: not a Value/Array handle (home %d, type 0x%x)", what,
-                         home, type);
-    if (offset < HEADER || offset > shm.heap_size || len > (shm.heap_size - offset) / es)
-        return mpr__fail(MPR_EINVAL,
-                         "%s: a damaged Value/Array handle (%llu elements at offset %llu of a "
-                         "%llu-byte heap)",
-                         what, (unsigned long long)len, (unsigned long long)offset,
-                         (unsigned long long)shm.heap_size);
-    if (!buf)
-        return mpr__fail(MPR_EINVAL, "%s: the element pointer is NULL", what);
-    if (start > len || n > len - start || n == 0)
-        return mpr__fail(MPR_EINVAL, "%s: elements [%zu, %zu) are outside [0, %llu)", what, start,
-                         start + n, (unsigned long long)len);
-    return MPR_OK;
-}
-
-static uint64_t elem_off(uint64_t base, uint32_t type, size_t index)
-{
-    return base + (uint64_t)index * mpr_typecode_size(code_of(type));
-}
-
-static int lock_of(int32_t home, uint32_t type, uint64_t lk, mpr_lock *out)
-{
-    if (!out)
-        return mpr__fail(MPR_EINVAL, "get_lock: the out pointer is NULL");
-    if (!(type & FLAG_LOCK))
-        return mpr__fail(MPR_ESTATE, "a raw Value/Array (lock=0) has no lock: create it with "
-                                     "lock=1 or use a separate mpr_lock");
-    *out = mpr__rlock_at(home, lk);
-    return MPR_OK;
-}
-
-int mpr_value_new(mpr_value *v, char typecode, const void *init, int lock)
-{
-    if (!v)
-        return mpr__fail(MPR_EINVAL, "mpr_value_new: v is NULL");
-    mpr_value nv = {.type = (uint32_t)(unsigned char)typecode | (lock ? FLAG_LOCK : 0)};
-    MPR_CHECK(carve(typecode, 1, lock, &nv.home, &nv.offset, &nv.lock));
-    if (init)
-        MPR_CHECK(mpr__shm_op(nv.home, MPR__SHM_WRITE, typecode, nv.offset, 1, init, NULL, NULL));
-    *v = nv;
-    return MPR_OK;
-}
-
-int mpr_value_load(mpr_value v, void *out)
-{
-    MPR_CHECK(check_elems("mpr_value_load", v.home, v.type, v.offset, 1, 0, 1, out));
-    return mpr__shm_op(v.home, MPR__SHM_READ, code_of(v.type), v.offset, 1, NULL, NULL, out);
-}
-
-int mpr_value_store(mpr_value v, const void *in)
-{
-    MPR_CHECK(check_elems("mpr_value_store", v.home, v.type, v.offset, 1, 0, 1, in));
-    return mpr__shm_op(v.home, MPR__SHM_WRITE, code_of(v.type), v.offset, 1, in, NULL, NULL);
-}
-
-int mpr_value_fetch_add(mpr_value v, const void *delta, void *old)
-{
-    return mpr_array_fetch_add((mpr_array){v.home, v.type, v.offset, 1, v.lock}, 0, delta, old);
-}
-
-int mpr_value_compare_and_swap(mpr_value v, const void *expected, const void *desired, void *old)
-{
-    return mpr_array_compare_and_swap((mpr_array){v.home, v.type, v.offset, 1, v.lock}, 0, expected,
-                                      desired, old);
-}
-
-int mpr_value_get_lock(mpr_value v, mpr_lock *lock)
-{
-    return lock_of(v.home, v.type, v.lock, lock);
-}
-
-char mpr_value_typecode(mpr_value v) { return code_of(v.type); }
-
-int mpr_array_new(mpr_array *a, char typecode, size_t length, const void *init, int lock)
-{
-    if (!a)
-        return mpr__fail(MPR_EINVAL, "mpr_array_new: a is NULL");
-    mpr_array na = {.type = (uint32_t)(unsigned char)typecode | (lock ? FLAG_LOCK : 0),
-                    .length = length};
-    MPR_CHECK(carve(typecode, length, lock, &na.home, &na.offset, &na.lock));
-    if (init)
-        MPR_CHECK(mpr__shm_op(na.home, MPR__SHM_WRITE, typecode, na.offset, (uint32_t)length, init,
-                              NULL, NULL));
-    *a = na;
-    return MPR_OK;
-}
-
-int mpr_array_read(mpr_array a, size_t start, size_t n, void *out)
-{
-    MPR_CHECK(check_elems("mpr_array_read", a.home, a.type, a.offset, a.length, start, n, out));
-    return mpr__shm_op(a.home, MPR__SHM_READ, code_of(a.type), elem_off(a.offset, a.type, start),
-                       (uint32_t)n, NULL, NULL, out);
-}
-
-int mpr_array_write(mpr_array a, size_t start, size_t n, const void *in)
-{
-    MPR_CHECK(check_elems("mpr_array_write", a.home, a.type, a.offset, a.length, start, n, in));
-    return mpr__shm_op(a.home, MPR__SHM_WRITE, code_of(a.type), elem_off(a.offset, a.type, start),
-                       (uint32_t)n, in, NULL, NULL);
-}
-
-int mpr_array_fetch_add(mpr_array a, size_t index, const void *delta, void *old)
-{
-    MPR_CHECK(check_elems("fetch_add", a.home, a.type, a.offset, a.length, index, 1, delta));
-    char tmp[8];
-    return mpr__shm_op(a.home, MPR__SHM_ADD, code_of(a.type), elem_off(a.offset, a.type, index), 1,
-                       delta, NULL, old ? old : tmp);
-}
-
-int mpr_array_compare_and_swap(mpr_array a, size_t index, const void *expected, const void *desired,
-                               void *old)
-{
-    MPR_CHECK(
-        check_elems("compare_and_swap", a.home, a.type, a.offset, a.length, index, 1, desired));
-    if (!expected)
-        return mpr__fail(MPR_EINVAL, "compare_and_swap: expected is NULL");
-    char seen[8];
-    size_t es = mpr_typecode_size(code_of(a.type));
-    MPR_CHECK(mpr__shm_op(a.home, MPR__SHM_CAS, code_of(a.type), elem_off(a.offset, a.type, index),
-                          1, desired, expected, seen));
-    if (old)
-        memcpy(old, seen, es);
-    return memcmp(seen, expected, es) == 0;
-}
-
-int mpr_array_get_lock(mpr_array a, mpr_lock *lock)
-{
-    return lock_of(a.home, a.type, a.lock, lock);
-}
-
-size_t mpr_array_len(mpr_array a) { return (size_t)a.length; }
-
-char mpr_array_typecode(mpr_array a) { return code_of(a.type); }
-
-void *mpr_array_ptr(mpr_array a)
-{
-    size_t es = mpr_typecode_size(code_of(a.type));
-    if (!shm.up || a.home != shm.leader || es == 0 || a.offset < HEADER ||
-        a.offset > shm.heap_size || a.length > (shm.heap_size - a.offset) / es)
-        return NULL; /* also for a damaged handle */
-    return shm.mem + a.offset;
-}
-
-int mpr__shm_poll(int (*try_once)(const void *ctx), const void *ctx, double timeout)
-{
-    double deadline = mpr__deadline(timeout);
-    mpr__backoff b;
-    mpr__backoff_reset(&b);
-    for (;;) {
-        if (try_once(ctx))
-            return MPR_OK;
-        double left = mpr__remaining(deadline);
-        if (left == 0)
-            return MPR_ETIMEDOUT;
-        mpr__backoff_pause(&b, left);
-    }
-}
+uint64_t mpr__shm_heap_size(void) { return shm.heap_size; }

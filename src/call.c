@@ -1,0 +1,106 @@
+/*
+ * call.c — a client's synchronous request to an object's home: send the
+ * request, wait for its reply, record the server's error text.
+ *
+ * DESIGN
+ *   A client has at most one call in flight (mpr calls come from one
+ *   thread per rank), so a reply from the home on TAG_REP is the answer to
+ *   the request just sent, except for error replies to this rank's earlier
+ *   posted puts (posted.c), which come first and go to the ledger
+ *   (post_ledger.c). MPI's non-overtaking order between a pair of ranks
+ *   keeps each producer's items in order.
+ *
+ *   Rank 0's calls to its own service thread skip MPI (self_call.c).
+ *   Errors found by the server travel as code and text in the reply; the
+ *   client records them with mpr__fail on its own thread.
+ */
+#include "mpr-internal.h"
+
+#include <string.h>
+
+static int decode_reply(mpr__reply *rep)
+{
+    if (!mpr__reply_decode(rep->raw, rep->payload_len, rep))
+        return mpr__fail(MPR_EMPI, "rank %d: malformed reply from the service", mpr__rt.rank);
+    return MPR_OK;
+}
+
+/* Waits for the reply to this rank's call; refusals of earlier posts that
+ * arrive first are handed to the ledger. */
+static int receive_reply(int home, mpr__reply *rep)
+{
+    for (;;) {
+        MPI_Message msg;
+        MPI_Status st;
+        int rc = mpr__probe_wait(mpr__rt.comm_svc, home, MPR__TAG_REP, -1, &msg, &st);
+        if (rc >= 0)
+            rc = mpr__mrecv_alloc(&msg, &st, &rep->raw, &rep->payload_len);
+        if (rc == MPR_OK)
+            rc = decode_reply(rep);
+        if (rc != MPR_OK || !(rep->flags & MPR__REP_POSTED))
+            return rc;
+        mpr__ledger_refused(rep);
+        mpr__reply_free(rep);
+    }
+}
+
+int mpr__call(int home, const mpr__request *req, mpr__reply *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    MPR_CHECK(mpr__require_init());
+    /* A damaged or forged handle must not reach MPI_Send: a home past the job
+     * is MPI_ERR_RANK, and MPI_PROC_NULL (-2) would "send" and then receive
+     * an empty reply. */
+    if (home < 0 || home >= mpr__rt.size)
+        return mpr__fail(MPR_EINVAL,
+                         "handle names home rank %d, the job has ranks 0..%d: an uninitialized "
+                         "or damaged handle",
+                         home, mpr__rt.size - 1);
+    mpr__wbuf w;
+    mpr__wbuf_init(&w);
+    int count = 0;
+    int rc = mpr__request_encode(&w, req);
+    if (rc == MPR_OK)
+        rc = mpr__count_to_int(w.len, &count);
+    if (rc == MPR_OK && home == mpr__rt.rank) {
+        mpr__self_call(&w, &rep->raw, &rep->payload_len); /* rank 0: see self_call.c */
+        rc = decode_reply(rep);
+    } else if (rc == MPR_OK) {
+        int mrc = mpr__send(w.data, count, home, MPR__TAG_REQ, mpr__rt.comm_svc, home);
+        rc = mrc == MPI_SUCCESS ? receive_reply(home, rep)
+                                : mpr__mpi_fail(mrc, "send(request)", __FILE__, __LINE__);
+        if (rc == MPR_OK)
+            mpr__ledger_synced(home);
+    }
+    mpr__wbuf_free(&w);
+    MPR_CHECK(rc);
+    if (rep->code < 0)
+        mpr__fail(rep->code, "%s", rep->error);
+    return rep->code;
+}
+
+int mpr__call_simple(int home, const mpr__request *req, uint64_t *value)
+{
+    mpr__reply rep;
+    int rc = mpr__call(home, req, &rep);
+    if (rc >= 0 && value)
+        *value = rep.value;
+    mpr__reply_free(&rep);
+    return rc;
+}
+
+int mpr__call_into(int home, const mpr__request *req, void *buf, size_t cap, size_t *len)
+{
+    mpr__reply rep;
+    int rc = mpr__call(home, req, &rep);
+    if (rc == MPR_OK) {
+        MPR_ASSERT(rep.payload_len <= cap);
+        if (rep.payload_len)
+            memcpy(buf, rep.payload, rep.payload_len);
+        *len = rep.payload_len;
+    } else if (rc == MPR_ETRUNC) {
+        *len = (size_t)rep.value;
+    }
+    mpr__reply_free(&rep);
+    return rc;
+}

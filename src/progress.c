@@ -1,0 +1,107 @@
+/*
+ * progress.c — the serve loop of mpr's server threads (rank 0's service
+ * thread, a node leader's heap server).
+ *
+ * DESIGN
+ *   A server is a thread that polls its registered sources in turn, as
+ *   Open MPI's opal_progress calls its registered callbacks: each source
+ *   handles what is ready (a request on a communicator, a mailbox, a
+ *   parked request's deadline) and returns how many events it handled. A
+ *   round that handled something starts over at once, since more often
+ *   follows; an idle round pauses with wait.c's backoff on the server bell
+ *   (doorbell.c), which a sender on the node rings, and never longer than
+ *   the earliest deadline a source asked for. So an idle server costs about
+ *   1000 wake-ups a second (MPR_BACKOFF_MAX_US), well under 1% of a core.
+ *
+ *   Sources run on the server thread only. A source that fails has nobody
+ *   to return its error to, so it aborts the job with a message (see
+ *   error.c, "server-side failures").
+ */
+#include "mpr-internal.h"
+
+void mpr__server_add(mpr__server *s, mpr__source_fn poll, void *ctx)
+{
+    MPR_ASSERT(!s->running && s->nsources < MPR__SOURCES_MAX);
+    s->sources[s->nsources].poll = poll;
+    s->sources[s->nsources].ctx = ctx;
+    s->nsources++;
+}
+
+static int receive_messages(void *ctx, double *wake_by)
+{
+    (void)wake_by;
+    const mpr__message_source *m = ctx;
+    int found = 0;
+    MPI_Message msg;
+    MPI_Status st;
+    MPR_ASSERT(MPI_Improbe(MPI_ANY_SOURCE, m->tag, m->comm, &found, &msg, &st) == MPI_SUCCESS);
+    if (!found)
+        return 0;
+    m->handle(&msg, &st);
+    return 1;
+}
+
+void mpr__server_add_messages(mpr__server *s, MPI_Comm comm, int tag, mpr__message_fn handle)
+{
+    MPR_ASSERT(s->nmessages < MPR__SOURCES_MAX);
+    s->messages[s->nmessages].comm = comm;
+    s->messages[s->nmessages].tag = tag;
+    s->messages[s->nmessages].handle = handle;
+    mpr__server_add(s, receive_messages, &s->messages[s->nmessages++]);
+}
+
+/* One round over the sources: events handled, and the earliest deadline
+ * any source asked to be woken at (negative: none). */
+static int serve_round(mpr__server *s, double *wake_by)
+{
+    int events = 0;
+    for (int i = 0; i < s->nsources; i++) {
+        int n = s->sources[i].poll(s->sources[i].ctx, wake_by);
+        MPR_ASSERT(n >= 0);
+        events += n;
+    }
+    return events;
+}
+
+static void *serve_loop(void *arg)
+{
+    mpr__server *s = arg;
+    mpr__doorbell_serve();
+    mpr__backoff b;
+    mpr__backoff_reset(&b);
+    while (!atomic_load(&s->stop)) {
+        double wake_by = -1;
+        if (serve_round(s, &wake_by) > 0) {
+            mpr__backoff_reset(&b);
+            continue;
+        }
+        mpr__backoff_pause(&b, wake_by >= 0 ? mpr__remaining(wake_by) : -1);
+    }
+    return NULL;
+}
+
+int mpr__server_start(mpr__server *s, const char *what)
+{
+    atomic_store(&s->stop, false);
+    if (pthread_create(&s->thread, NULL, serve_loop, s) != 0)
+        return mpr__fail(MPR_ENOMEM, "rank %d could not start its %s thread", mpr__rt.rank, what);
+    s->running = true;
+    return MPR_OK;
+}
+
+void mpr__server_stop(mpr__server *s)
+{
+    if (!s->running)
+        return;
+    atomic_store(&s->stop, true);
+    pthread_join(s->thread, NULL);
+    s->running = false;
+    s->nsources = 0;
+    s->nmessages = 0;
+}
+
+void mpr__wake_by(double *wake_by, double deadline)
+{
+    if (deadline >= 0 && (*wake_by < 0 || deadline < *wake_by))
+        *wake_by = deadline;
+}
