@@ -3,13 +3,13 @@
  * thread, a node leader's heap server).
  *
  * DESIGN
- *   A server is a thread that polls its registered sources in turn, as
- *   Open MPI's opal_progress calls its registered callbacks: each source
- *   handles what is ready (a request on a communicator, a mailbox, a
- *   parked request's deadline) and returns how many events it handled. A
- *   round that handled something starts over at once, since more often
- *   follows; an idle round pauses with wait.c's backoff on the server bell
- *   (doorbell.c), which a sender on the node rings, and never longer than
+ *   A server is a thread that polls its registered sources, as Open MPI's
+ *   opal_progress calls its registered callbacks: each source handles
+ *   what is ready (a request on a communicator, a mailbox, a parked
+ *   request's deadline) and returns how many events it handled. Sources
+ *   are polled in priority order, and a round that handled something
+ *   starts over at the first at once, since more often follows; an idle round pauses with wait.c's
+ * backoff on the server bell (doorbell.c), which a sender on the node rings, and never longer than
  *   the earliest deadline a source asked for. So an idle server costs about
  *   1000 wake-ups a second (MPR_BACKOFF_MAX_US), well under 1% of a core.
  *
@@ -50,17 +50,22 @@ void mpr__server_add_messages(mpr__server *s, MPI_Comm comm, int tag, mpr__messa
     mpr__server_add(s, receive_messages, &s->messages[s->nmessages++]);
 }
 
-/* One round over the sources: events handled, and the earliest deadline
- * any source asked to be woken at (negative: none). */
+/* One round: the sources in the order they were added, which is their
+ * priority, until one handles something. Stopping there matters: an
+ * MPI_Improbe for a tag with nothing pending walks Open MPI's whole queue
+ * of unexpected messages, so probing the rarer tags while requests pile up
+ * costs time linear in the backlog on every request (measured: 300000
+ * posted puts took 180 s instead of 2 s). Deadlines come last, as the
+ * service thread always did: a busy server expires parked requests late. */
 static int serve_round(mpr__server *s, double *wake_by)
 {
-    int events = 0;
     for (int i = 0; i < s->nsources; i++) {
         int n = s->sources[i].poll(s->sources[i].ctx, wake_by);
         MPR_ASSERT(n >= 0);
-        events += n;
+        if (n > 0)
+            return n;
     }
-    return events;
+    return 0;
 }
 
 static void *serve_loop(void *arg)
