@@ -117,8 +117,8 @@ int mpr__doorbell_init(void)
     if (rc != MPI_SUCCESS) {
         free(bells.of_rank);
         bells.of_rank = NULL;
-        MPI_Win_free(&bells.win);
-        MPI_Comm_free(&bells.node);
+        MPR_MPI_RELEASE(MPI_Win_free(&bells.win));
+        MPR_MPI_RELEASE(MPI_Comm_free(&bells.node));
         return mpr__mpi_fail(rc, "doorbell window", __FILE__, __LINE__);
     }
     bells.mine = bells.of_rank[mpr__rt.rank];

@@ -80,14 +80,48 @@ int mpr_raise(const char *fmt, ...)
 const char *mpr__raise_message(void) { return raise_message; }
 void mpr__raise_reset(void) { raise_message[0] = '\0'; }
 
+static void mpi_text(int mpi_code, char text[MPI_MAX_ERROR_STRING])
+{
+    int n = 0;
+    if (MPI_Error_string(mpi_code, text, &n) != MPI_SUCCESS)
+        snprintf(text, MPI_MAX_ERROR_STRING, "MPI error %d", mpi_code);
+}
+
 int mpr__mpi_fail(int mpi_code, const char *call, const char *file, int line)
 {
     char text[MPI_MAX_ERROR_STRING];
-    int n = 0;
-    if (MPI_Error_string(mpi_code, text, &n) != MPI_SUCCESS)
-        snprintf(text, sizeof text, "MPI error %d", mpi_code);
+    mpi_text(mpi_code, text);
     return mpr__fail(MPR_EMPI, "rank %d (%s) %s:%d: %s failed: %s", mpr__rt.rank, mpr__rt.host,
                      file, line, call, text);
+}
+
+/* The policy for MPI failures (macros in mpr-internal.h):
+ *   - a call made for a caller (any public function, and what it calls)
+ *     returns MPR_EMPI with MPI's text: MPR_MPI_CALL;
+ *   - a server-side path (service thread, heap server, a worker's task and
+ *     pool loops) has nobody to return to, and clients would wait forever
+ *     for an answer that never comes: MPR_MPI_MUST aborts the job with the
+ *     call and MPI's text, as an assertion would, but saying what failed;
+ *   - releasing MPI objects (frees, after the work is done or on a path
+ *     that already fails) must not hide the first error or stop the
+ *     release of the rest: MPR_MPI_RELEASE logs the failure and goes on. */
+_Noreturn void mpr__mpi_abort(int mpi_code, const char *call, const char *file, int line)
+{
+    char text[MPI_MAX_ERROR_STRING];
+    mpi_text(mpi_code, text);
+    fprintf(stderr,
+            "mpr: rank %d (%s) %s:%d: %s failed on a server-side path: %s; aborting the job\n",
+            mpr__rt.rank, mpr__rt.host, file, line, call, text);
+    fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, 70);
+    abort();
+}
+
+void mpr__mpi_warn(int mpi_code, const char *call, const char *file, int line)
+{
+    char text[MPI_MAX_ERROR_STRING];
+    mpi_text(mpi_code, text);
+    MPR_WARN("%s:%d: %s failed: %s", file, line, call, text);
 }
 
 _Noreturn void mpr__assert_fail(const char *expr, const char *file, int line)

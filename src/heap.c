@@ -331,9 +331,8 @@ static void serve_one(MPI_Message *m, MPI_Status *st)
         code = apply_local(&rq, origin, compare, rep + sizeof code);
     }
     memcpy(rep, &code, sizeof code);
-    int rc =
-        mpr__send(rep, (int)rlen, st->MPI_SOURCE, MPR__TAG_SHM_REP, shm.comm_shm, st->MPI_SOURCE);
-    MPR_ASSERT(rc == MPI_SUCCESS);
+    MPR_MPI_MUST(
+        mpr__send(rep, (int)rlen, st->MPI_SOURCE, MPR__TAG_SHM_REP, shm.comm_shm, st->MPI_SOURCE));
     free(rep);
     free(raw);
 }

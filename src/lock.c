@@ -4,7 +4,7 @@
  * WHAT
  *   Python's multiprocessing locks for ranks on any node. Each object is a
  *   few int64 words in the heap of the node of the rank that made it
- *   (shared.c), changed only by MPI atomics on that node's window.
+ *   (heap.c), changed only by MPI atomics on that node's window.
  *
  * DESIGN
  *   Lock:  word 0 = owner rank + 1, 0 when free. Acquire is a

@@ -88,6 +88,28 @@ int mpr__mpi_fail(int mpi_code, const char *call, const char *file, int line);
             return mpr__mpi_fail(mpr_mpi_rc_, #call, __FILE__, __LINE__);                          \
     } while (0)
 
+/* Server-side paths (the service thread, the heap server, a worker's task
+ * loop and pool loop) have no caller to hand an error to, and a failure
+ * there would leave clients waiting forever: MPR_MPI_MUST aborts the job,
+ * naming the call, rank, host and MPI's text. Releasing MPI objects (frees)
+ * on a path that already reports an error, or that has nothing left to
+ * report to, goes through MPR_MPI_RELEASE: a failure is logged, and the
+ * path goes on. Everything else uses MPR_MPI_CALL. (Policy: error.c.) */
+_Noreturn void mpr__mpi_abort(int mpi_code, const char *call, const char *file, int line);
+void mpr__mpi_warn(int mpi_code, const char *call, const char *file, int line);
+#define MPR_MPI_MUST(call)                                                                         \
+    do {                                                                                           \
+        int mpr_mpi_rc_ = (call);                                                                  \
+        if (mpr_mpi_rc_ != MPI_SUCCESS)                                                            \
+            mpr__mpi_abort(mpr_mpi_rc_, #call, __FILE__, __LINE__);                                \
+    } while (0)
+#define MPR_MPI_RELEASE(call)                                                                      \
+    do {                                                                                           \
+        int mpr_mpi_rc_ = (call);                                                                  \
+        if (mpr_mpi_rc_ != MPI_SUCCESS)                                                            \
+            mpr__mpi_warn(mpr_mpi_rc_, #call, __FILE__, __LINE__);                                 \
+    } while (0)
+
 /* A broken internal invariant is a bug, not an error code: print where and
  * abort the job (on in every build type; Redis serverAssert). */
 _Noreturn void mpr__assert_fail(const char *expr, const char *file, int line);

@@ -81,6 +81,11 @@ bool mpr__pool_cmd_decode(const void *msg, size_t len, mpr__pool_cmd *c);
 void mpr__pool_result_encode(mpr__wbuf *w, const mpr__pool_result *r);
 bool mpr__pool_result_decode(const void *msg, size_t len, mpr__pool_result *r);
 
+/* The pool's communicator: rank 0 and the workers (ranks[0..n), world
+ * ranks, ranks[0] == 0), made by all of them at once (tag tells concurrent
+ * pools apart), with MPI_ERRORS_RETURN. */
+int mpr__pool_comm_create(const int *ranks, int n, int tag, MPI_Comm *comm);
+
 /* The worker side: the target every pool worker rank runs. */
 int mpr__pool_worker_main(const void *arg, size_t len);
 

@@ -63,16 +63,14 @@ typedef struct {
     int head, n;
 } held_pieces;
 
+/* Fields by size (clang-tidy's padding check), then by use. */
 typedef struct job {
     struct job *next;
-    job_kind kind;
     uint64_t id;
-    mpr__fnref fn;
     /* map */
     const unsigned char *in;
     unsigned char *in_copy; /* owned copy for async jobs */
     unsigned char *out;
-    bool out_owned;
     size_t n, in_size, out_size, chunksize, next_start, done;
     unsigned char *item_state; /* imap: per item */
     size_t *completed;         /* imap unordered: indices in completion order */
@@ -80,18 +78,21 @@ typedef struct job {
     /* apply */
     void *arg;
     size_t arg_len;
-    bool dispatched;
     void *result;
     size_t result_len;
     /* outcome */
-    bool finished, failed;
-    char error[MPR__MSG_MAX];
     mpr_callback callback;
     mpr_error_callback error_callback;
     void *user;
-    int handles; /* async/imap handles and waiting callers */
     double started, progress_at;
+    mpr__fnref fn;
+    job_kind kind;
+    int handles; /* async/imap handles and waiting callers */
+    bool out_owned;
+    bool dispatched; /* apply */
+    bool finished, failed;
     bool progress_shown;
+    char error[MPR__MSG_MAX];
 } job;
 
 struct mpr_pool {
@@ -525,18 +526,8 @@ static int start_workers(mpr_pool *p, const mpr__fnref *init_ref, uint32_t tag)
     for (int i = started + 1; i <= p->k; i++)
         mpr__worker_give(ranks[i]); /* join gives back the started ones */
     mpr__wbuf_free(&w);
-    if (rc == MPR_OK) {
-        MPI_Group world, group;
-        MPI_Comm_group(mpr__rt.comm_task, &world);
-        MPI_Group_incl(world, p->k + 1, ranks, &group);
-        int mrc = MPI_Comm_create_group(mpr__rt.comm_task, group, (int)tag, &p->comm);
-        MPI_Group_free(&group);
-        MPI_Group_free(&world);
-        if (mrc != MPI_SUCCESS)
-            rc = mpr__mpi_fail(mrc, "MPI_Comm_create_group", __FILE__, __LINE__);
-        else
-            MPI_Comm_set_errhandler(p->comm, MPI_ERRORS_RETURN);
-    }
+    if (rc == MPR_OK)
+        rc = mpr__pool_comm_create(ranks, p->k + 1, (int)tag, &p->comm);
     free(ranks);
     return rc;
 }
@@ -626,7 +617,7 @@ static int stop_workers(mpr_pool *p)
         mpr_process_free(p->workers[w]);
         p->workers[w] = NULL;
     }
-    MPI_Comm_free(&p->comm);
+    MPR_MPI_RELEASE(MPI_Comm_free(&p->comm));
     p->stopped = true;
     reap(p);
     return MPR_OK;
@@ -807,16 +798,20 @@ static int map_static(mpr_pool *p, const mpr__fnref *fn, const void *in, size_t 
         displs[w] = (int)first;
     }
     MPR_ASSERT(rc == MPR_OK); /* the caller checked n against INT32_MAX */
-    MPI_Datatype in_t, out_t;
-    MPI_Type_contiguous((int)in_size, MPI_BYTE, &in_t);
-    MPI_Type_contiguous((int)out_size, MPI_BYTE, &out_t);
-    MPI_Type_commit(&in_t);
-    MPI_Type_commit(&out_t);
+    MPI_Datatype in_t = MPI_DATATYPE_NULL, out_t = MPI_DATATYPE_NULL;
+    int mrc = MPI_Type_contiguous((int)in_size, MPI_BYTE, &in_t);
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Type_contiguous((int)out_size, MPI_BYTE, &out_t);
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Type_commit(&in_t);
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Type_commit(&out_t);
     /* Each step waits with backoff (nonblocking collectives); an MPI
      * failure stops the sequence and still frees what was allocated. */
     MPI_Request req;
     unsigned char none[1];
-    int mrc = MPI_Iscatterv(in, counts, displs, in_t, none, 0, in_t, 0, p->comm, &req);
+    if (mrc == MPI_SUCCESS)
+        mrc = MPI_Iscatterv(in, counts, displs, in_t, none, 0, in_t, 0, p->comm, &req);
     ring_workers(p);
     if (mrc == MPI_SUCCESS && mpr__request_wait(&req, -1) == 1)
         mrc = MPI_Igatherv(none, 0, out_t, out, counts, displs, out_t, 0, p->comm, &req);
@@ -829,8 +824,10 @@ static int map_static(mpr_pool *p, const mpr__fnref *fn, const void *in, size_t 
         mrc = MPI_ERR_OTHER;
     if (mrc == MPI_SUCCESS && mpr__request_wait(&req, -1) != 1)
         mrc = MPI_ERR_OTHER;
-    MPI_Type_free(&in_t);
-    MPI_Type_free(&out_t);
+    if (in_t != MPI_DATATYPE_NULL)
+        MPR_MPI_RELEASE(MPI_Type_free(&in_t));
+    if (out_t != MPI_DATATYPE_NULL)
+        MPR_MPI_RELEASE(MPI_Type_free(&out_t));
     if (mrc != MPI_SUCCESS) {
         free(counts);
         free(displs);

@@ -131,7 +131,7 @@ static void send_result(worker_state *ws, const mpr__pool_result *r)
     mpr__pool_result_encode(&w, &r2);
     MPR_ASSERT(!w.oom && w.len <= (size_t)INT32_MAX);
     /* The pool's rank 0 is world rank 0. */
-    MPR_ASSERT(mpr__send(w.data, (int)w.len, 0, MPR__TAG_POOL_RES, ws->comm, 0) == MPI_SUCCESS);
+    MPR_MPI_MUST(mpr__send(w.data, (int)w.len, 0, MPR__TAG_POOL_RES, ws->comm, 0));
     mpr__wbuf_free(&w);
 }
 
@@ -179,20 +179,19 @@ static void serve_apply(worker_state *ws, const mpr__pool_cmd *c, mpr_target fn)
 static void serve_static(worker_state *ws, const mpr__pool_cmd *c, mpr_map_fn fn)
 {
     int k = 0, me = 0;
-    MPI_Comm_size(ws->comm, &k);
-    MPI_Comm_rank(ws->comm, &me);
+    MPR_MPI_MUST(MPI_Comm_size(ws->comm, &k));
+    MPR_MPI_MUST(MPI_Comm_rank(ws->comm, &me));
     uint64_t first, count;
     mpr__pool_block(c->count, k - 1, me, &first, &count);
     MPI_Datatype in_t, out_t;
-    MPR_ASSERT(MPI_Type_contiguous((int)c->in_size, MPI_BYTE, &in_t) == MPI_SUCCESS);
-    MPR_ASSERT(MPI_Type_contiguous((int)c->out_size, MPI_BYTE, &out_t) == MPI_SUCCESS);
-    MPI_Type_commit(&in_t);
-    MPI_Type_commit(&out_t);
+    MPR_MPI_MUST(MPI_Type_contiguous((int)c->in_size, MPI_BYTE, &in_t));
+    MPR_MPI_MUST(MPI_Type_contiguous((int)c->out_size, MPI_BYTE, &out_t));
+    MPR_MPI_MUST(MPI_Type_commit(&in_t));
+    MPR_MPI_MUST(MPI_Type_commit(&out_t));
     unsigned char *in = malloc(count * c->in_size + 1), *out = calloc(count * c->out_size + 1, 1);
     MPR_ASSERT(in && out);
     MPI_Request req;
-    MPR_ASSERT(MPI_Iscatterv(NULL, NULL, NULL, in_t, in, (int)count, in_t, 0, ws->comm, &req) ==
-               MPI_SUCCESS);
+    MPR_MPI_MUST(MPI_Iscatterv(NULL, NULL, NULL, in_t, in, (int)count, in_t, 0, ws->comm, &req));
     MPR_ASSERT(mpr__request_wait(&req, -1) == 1);
     mpr__pool_status st;
     memset(&st, 0, sizeof st);
@@ -200,18 +199,16 @@ static void serve_static(worker_state *ws, const mpr__pool_cmd *c, mpr_map_fn fn
                           st.message, sizeof st.message) != 0;
     st.output_bytes = mpr__output_flush();
     st.posted = mpr__posted_count();
-    MPR_ASSERT(MPI_Igatherv(out, (int)count, out_t, NULL, NULL, NULL, out_t, 0, ws->comm, &req) ==
-               MPI_SUCCESS);
+    MPR_MPI_MUST(MPI_Igatherv(out, (int)count, out_t, NULL, NULL, NULL, out_t, 0, ws->comm, &req));
     mpr__doorbell_ring(0, MPR__BELL_MAIN);
     MPR_ASSERT(mpr__request_wait(&req, -1) == 1);
-    MPR_ASSERT(MPI_Igather(&st, (int)sizeof st, MPI_BYTE, NULL, 0, MPI_BYTE, 0, ws->comm, &req) ==
-               MPI_SUCCESS);
+    MPR_MPI_MUST(MPI_Igather(&st, (int)sizeof st, MPI_BYTE, NULL, 0, MPI_BYTE, 0, ws->comm, &req));
     mpr__doorbell_ring(0, MPR__BELL_MAIN);
     MPR_ASSERT(mpr__request_wait(&req, -1) == 1);
     free(in);
     free(out);
-    MPI_Type_free(&in_t);
-    MPI_Type_free(&out_t);
+    MPR_MPI_RELEASE(MPI_Type_free(&in_t));
+    MPR_MPI_RELEASE(MPI_Type_free(&out_t));
     count_task(ws);
 }
 
@@ -232,8 +229,7 @@ static void serve_spmd(worker_state *ws, const mpr__pool_cmd *c, mpr_spmd_fn fn)
     st.output_bytes = mpr__output_flush();
     st.posted = mpr__posted_count();
     MPI_Request req;
-    MPR_ASSERT(MPI_Igather(&st, (int)sizeof st, MPI_BYTE, NULL, 0, MPI_BYTE, 0, ws->comm, &req) ==
-               MPI_SUCCESS);
+    MPR_MPI_MUST(MPI_Igather(&st, (int)sizeof st, MPI_BYTE, NULL, 0, MPI_BYTE, 0, ws->comm, &req));
     mpr__doorbell_ring(0, MPR__BELL_MAIN);
     MPR_ASSERT(mpr__request_wait(&req, -1) == 1);
 }
@@ -302,19 +298,29 @@ int mpr__pool_worker_main(const void *arg, size_t len)
         ws.initializer = (mpr_target)fn;
     }
 
-    MPI_Group world, group;
-    MPI_Comm_group(mpr__rt.comm_task, &world);
-    MPI_Group_incl(world, (int)k + 1, ranks, &group);
-    MPR_ASSERT(MPI_Comm_create_group(mpr__rt.comm_task, group, (int)tag, &ws.comm) == MPI_SUCCESS);
-    MPI_Group_free(&group);
-    MPI_Group_free(&world);
-    MPI_Comm_set_errhandler(ws.comm, MPI_ERRORS_RETURN);
+    MPR_ASSERT(mpr__pool_comm_create(ranks, (int)k + 1, (int)tag, &ws.comm) == MPR_OK);
 
     run_initializer(&ws);
     while (serve_one(&ws))
         ;
-    MPI_Comm_free(&ws.comm);
+    MPR_MPI_RELEASE(MPI_Comm_free(&ws.comm));
     return 0;
+}
+
+int mpr__pool_comm_create(const int *ranks, int n, int tag, MPI_Comm *comm)
+{
+    MPI_Group world, group;
+    MPR_MPI_CALL(MPI_Comm_group(mpr__rt.comm_task, &world));
+    int rc = MPI_Group_incl(world, n, ranks, &group);
+    MPR_MPI_RELEASE(MPI_Group_free(&world));
+    if (rc != MPI_SUCCESS)
+        return mpr__mpi_fail(rc, "MPI_Group_incl", __FILE__, __LINE__);
+    rc = MPI_Comm_create_group(mpr__rt.comm_task, group, tag, comm);
+    MPR_MPI_RELEASE(MPI_Group_free(&group));
+    if (rc != MPI_SUCCESS)
+        return mpr__mpi_fail(rc, "MPI_Comm_create_group", __FILE__, __LINE__);
+    MPR_MPI_CALL(MPI_Comm_set_errhandler(*comm, MPI_ERRORS_RETURN));
+    return MPR_OK;
 }
 
 /* ----------------------------------------------------------- wire format */

@@ -60,17 +60,19 @@ static struct {
     int inflight;
 } posted;
 
-/* Frees the buffers of completed sends; with `all`, waits for every one. */
-static void reap(bool all)
+/* Frees the buffers of completed sends; with `all`, waits for every one.
+ * A failing test keeps its send in the window and is returned. */
+static int reap(bool all)
 {
-    int kept = 0;
+    int kept = 0, rc = MPR_OK;
     for (int i = 0; i < posted.inflight; i++) {
         int done = 0;
-        if (all)
-            done = mpr__request_wait(&posted.req[i], -1) == 1;
-        else
-            MPR_ASSERT(MPI_Test(&posted.req[i], &done, MPI_STATUS_IGNORE) == MPI_SUCCESS);
-        MPR_ASSERT(done || !all);
+        int mrc = all ? (mpr__request_wait(&posted.req[i], -1) == 1 ? MPI_SUCCESS : MPI_ERR_OTHER)
+                      : MPI_Test(&posted.req[i], &done, MPI_STATUS_IGNORE);
+        if (mrc != MPI_SUCCESS && rc == MPR_OK)
+            rc = mpr__mpi_fail(mrc, "completing a posted put", __FILE__, __LINE__);
+        if (all && mrc == MPI_SUCCESS)
+            done = 1;
         if (done) {
             free(posted.buf[i]);
             continue;
@@ -80,36 +82,40 @@ static void reap(bool all)
         kept++;
     }
     posted.inflight = kept;
+    return rc;
 }
 
 /* Takes in the error replies that came back for posts to home. Only posts
  * are answered while no call waits, so every reply here is one. */
-static void take_refusals(int home)
+static int take_refusals(int home)
 {
     for (;;) {
         int found = 0;
         MPI_Message msg;
         MPI_Status st;
-        MPR_ASSERT(MPI_Improbe(home, MPR__TAG_REP, mpr__rt.comm_svc, &found, &msg, &st) ==
-                   MPI_SUCCESS);
+        MPR_MPI_CALL(MPI_Improbe(home, MPR__TAG_REP, mpr__rt.comm_svc, &found, &msg, &st));
         if (!found)
-            return;
+            return MPR_OK;
         mpr__reply rep;
         memset(&rep, 0, sizeof rep);
-        MPR_ASSERT(mpr__mrecv_alloc(&msg, &st, &rep.raw, &rep.payload_len) == MPR_OK);
-        MPR_ASSERT(mpr__reply_decode(rep.raw, rep.payload_len, &rep) &&
-                   (rep.flags & MPR__REP_POSTED));
-        mpr__ledger_refused(&rep);
+        MPR_CHECK(mpr__mrecv_alloc(&msg, &st, &rep.raw, &rep.payload_len));
+        bool refusal =
+            mpr__reply_decode(rep.raw, rep.payload_len, &rep) && (rep.flags & MPR__REP_POSTED);
+        if (refusal)
+            mpr__ledger_refused(&rep);
         mpr__reply_free(&rep);
+        if (!refusal)
+            return mpr__fail(MPR_EMPI, "rank %d: a malformed reply from rank %d to a posted put",
+                             mpr__rt.rank, home);
     }
 }
 
 int mpr__post(int home, const mpr__request *req)
 {
     MPR_CHECK(mpr__require_init());
-    take_refusals(home);
+    MPR_CHECK(take_refusals(home));
     MPR_CHECK(mpr__ledger_take(req->id));
-    reap(posted.inflight == POST_WINDOW);
+    MPR_CHECK(reap(posted.inflight == POST_WINDOW));
     mpr__wbuf w;
     mpr__wbuf_init(&w);
     mpr__request r = *req;
@@ -143,6 +149,7 @@ void mpr__posted_flush(void)
             MPR_WARN("could not flush posted puts: %s", mpr_last_error());
         mpr__ledger_synced(home);
     }
-    reap(true);
+    if (reap(true) != MPR_OK)
+        MPR_WARN("posted puts: %s", mpr_last_error());
     mpr__ledger_report();
 }

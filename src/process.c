@@ -288,8 +288,7 @@ static void send_done(uint64_t task_id, int code, const char *message)
     mpr__wbuf_u64(&w, output_bytes);
     mpr__wbuf_str(&w, message);
     MPR_ASSERT(!w.oom);
-    MPR_ASSERT(mpr__send(w.data, (int)w.len, 0, MPR__TAG_DONE, mpr__rt.comm_task, 0) ==
-               MPI_SUCCESS);
+    MPR_MPI_MUST(mpr__send(w.data, (int)w.len, 0, MPR__TAG_DONE, mpr__rt.comm_task, 0));
     mpr__wbuf_free(&w);
 }
 

@@ -34,7 +34,7 @@ static int receive_messages(void *ctx, double *wake_by)
     int found = 0;
     MPI_Message msg;
     MPI_Status st;
-    MPR_ASSERT(MPI_Improbe(MPI_ANY_SOURCE, m->tag, m->comm, &found, &msg, &st) == MPI_SUCCESS);
+    MPR_MPI_MUST(MPI_Improbe(MPI_ANY_SOURCE, m->tag, m->comm, &found, &msg, &st));
     if (!found)
         return 0;
     m->handle(&msg, &st);

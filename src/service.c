@@ -129,8 +129,7 @@ static void send_answer(int client, const mpr__request *req, const mpr__answer *
     if (client == mpr__rt.rank) {
         mpr__self_reply(&w); /* rank 0's own call: see self_call.c */
     } else {
-        int rc = mpr__send(w.data, (int)w.len, client, MPR__TAG_REP, mpr__rt.comm_svc, client);
-        MPR_ASSERT(rc == MPI_SUCCESS);
+        MPR_MPI_MUST(mpr__send(w.data, (int)w.len, client, MPR__TAG_REP, mpr__rt.comm_svc, client));
     }
     mpr__wbuf_free(&w);
     free(ans->drop);

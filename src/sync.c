@@ -3,7 +3,7 @@
  *
  * WHAT
  *   The rest of Python's multiprocessing synchronization objects, for ranks
- *   on any node, built like lock.c: int64 words in a node heap (shared.c)
+ *   on any node, built like lock.c: int64 words in a node heap (heap.c)
  *   changed only by MPI atomics, and waits that poll with wait.c's backoff.
  *
  * DESIGN

@@ -38,7 +38,7 @@ skip() { echo "SKIP: $*" >&2; exit 77; }
 #                          veth packets (8-byte half-RTT 4000 us -> 30 us)
 # Not set: osc. mpr makes only MPI_Win_allocate_shared windows on each node's
 # communicator, which osc sm serves by default; cross-node Value/Lock
-# operations go to the home node's heap server by message (src/shared.c), so
+# operations go to the home node's heap server by message (src/heap.c), so
 # the osc rdma failure over TCP (MPI_ERR_WIN) and osc pt2pt's refusal of
 # MPI_THREAD_MULTIPLE never come up. Never pass `--mca osc pt2pt` to mpr.
 mca_args() {

@@ -289,7 +289,7 @@ MPR_TEST(big_argument)
 }
 
 MPR_TEST_MAIN(MPR_TEST_ENTRY(start_join), MPR_TEST_ENTRY(many), MPR_TEST_ENTRY(raise),
-              MPR_TEST_ENTRY(raise_long_message),
-              MPR_TEST_ENTRY(no_free_rank), MPR_TEST_ENTRY(join_timeout), MPR_TEST_ENTRY(loop),
+              MPR_TEST_ENTRY(raise_long_message), MPR_TEST_ENTRY(no_free_rank),
+              MPR_TEST_ENTRY(join_timeout), MPR_TEST_ENTRY(loop),
               MPR_TEST_ENTRY(worker_cannot_spawn), MPR_TEST_ENTRY(waiter_is_idle),
               MPR_TEST_ENTRY(big_argument))

@@ -1,4 +1,4 @@
-/* Tests for the shared heap, Value and Array (src/shared.c). Every case
+/* Tests for the shared heap, Value and Array (src/heap.c, src/value.c). Every case
  * runs twice in CTest: on one node, and with MPR_NODE_SPLIT=rank, where
  * every rank is its own node and children reach rank 0's objects through
  * its heap server. */
