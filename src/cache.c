@@ -77,8 +77,8 @@ static int lock_taken(void *ctx)
 {
     if (flock(*(int *)ctx, LOCK_EX | LOCK_NB) == 0)
         return MPR__READY;
-    if (errno != EWOULDBLOCK)
-        return mpr__fail(MPR_EINVAL, "cannot lock the cache: %s", strerror(errno));
+    if (errno != EWOULDBLOCK && errno != EINTR)
+        return mpr__fail(MPR_EINVAL, "cannot lock the cache's lock file: %s", strerror(errno));
     return MPR__NOT_YET;
 }
 

@@ -76,8 +76,8 @@ static int doorbell_fini(void)
     bells.mine = NULL;
     free(bells.of_rank);
     bells.of_rank = NULL;
-    MPR_MPI_CALL(MPI_Win_free(&bells.win));
-    MPR_MPI_CALL(MPI_Comm_free(&bells.node));
+    MPR_MPI_RELEASE(MPI_Win_free(&bells.win));
+    MPR_MPI_RELEASE(MPI_Comm_free(&bells.node));
     return MPR_OK;
 }
 

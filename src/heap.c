@@ -409,10 +409,10 @@ static int heap_fini(void)
     MPR_MPI_CALL(MPI_Ibarrier(shm.comm_shm, &req));
     MPR_CHECK(mpr__request_wait(&req, -1));
     mpr__server_stop(&shm.server);
-    MPR_MPI_CALL(MPI_Win_unlock_all(shm.win));
-    MPR_MPI_CALL(MPI_Win_free(&shm.win));
-    MPR_MPI_CALL(MPI_Comm_free(&shm.node));
-    MPR_MPI_CALL(MPI_Comm_free(&shm.comm_shm));
+    MPR_MPI_RELEASE(MPI_Win_unlock_all(shm.win));
+    MPR_MPI_RELEASE(MPI_Win_free(&shm.win));
+    MPR_MPI_RELEASE(MPI_Comm_free(&shm.node));
+    MPR_MPI_RELEASE(MPI_Comm_free(&shm.comm_shm));
     return MPR_OK;
 }
 

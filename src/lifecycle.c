@@ -112,8 +112,8 @@ static int release_runtime(void)
 {
     mpr__rt.initialized = false;
     fflush(NULL);
-    MPR_MPI_CALL(MPI_Comm_free(&mpr__rt.comm_task));
-    MPR_MPI_CALL(MPI_Comm_free(&mpr__rt.comm_svc));
+    MPR_MPI_RELEASE(MPI_Comm_free(&mpr__rt.comm_task));
+    MPR_MPI_RELEASE(MPI_Comm_free(&mpr__rt.comm_svc));
     free(mpr__rt.ranks);
     mpr__rt.ranks = NULL;
     if (mpr__rt.we_init_mpi)
@@ -161,19 +161,20 @@ int mpr_init(int *argc, char ***argv)
     mpr__at_finalize(MPR__FINI_RUNTIME, release_runtime);
     if (mpr__rt.rank == 0) {
         mpr__self_set_name("MainProcess");
+        mpr__at_finalize(MPR__FINI_WORKERS, stop_workers);
         register_service_kinds();
         MPR_CHECK(mpr__service_start());
-        mpr__at_finalize(MPR__FINI_WORKERS, stop_workers);
         atexit(finalize_at_exit);
         return MPR_OK;
     }
     mpr__worker_loop();
-    mpr__run_finalizers();
+    if (mpr__run_finalizers(false) != MPR_OK)
+        MPR_WARN("finalize: %s", mpr_last_error());
     exit(0);
 }
 
 int mpr_finalize(void)
 {
     MPR_CHECK(mpr__require_rank0("mpr_finalize"));
-    return mpr__run_finalizers();
+    return mpr__run_finalizers(true);
 }

@@ -62,8 +62,11 @@ enum {
 };
 typedef int (*mpr__fini_fn)(void);
 void mpr__at_finalize(int phase, mpr__fini_fn fn);
-/* Runs the registered steps once; stops at the first that fails. */
-int mpr__run_finalizers(void);
+/* Runs the registered steps. Rank 0 stops at the first that fails (a
+ * later one may be collective, and the ranks a failure left behind would
+ * never join it) and keeps it for a retry; a worker, which exits after,
+ * runs every step whatever fails and returns the first failure. */
+int mpr__run_finalizers(bool stop_at_failure);
 
 /* ------------------------------------------------------------ error.c */
 
@@ -438,7 +441,7 @@ typedef struct {
  * reply's code; a negative code is also recorded with the server's text.
  * The caller frees rep with mpr__reply_free whatever the code. */
 int mpr__call(int home, const mpr__request *req, mpr__reply *rep);
-/* The decoders of requests and replies: false for a truncated, oversized
+/* The decoders of requests and replies: false for a truncated
  * or malformed message, never a read past its end (fuzzed by
  * tests/fuzz/fuzz_wire.c). Pointers in the result point into raw. */
 bool mpr__request_decode(const void *raw, size_t len, mpr__request *req);

@@ -62,14 +62,21 @@ void mpr__at_finalize(int phase, mpr__fini_fn fn)
     steps[phase].fn[steps[phase].n++] = fn;
 }
 
-int mpr__run_finalizers(void)
+int mpr__run_finalizers(bool stop_at_failure)
 {
+    int first_error = MPR_OK;
     for (int phase = 0; phase < MPR__FINI_PHASES; phase++) {
         /* Within a phase, the last registered goes first, as with atexit. A
-         * failed step ends finalize: a later one may be collective, and the
-         * ranks a failure left behind would never join it. */
-        while (steps[phase].n > 0)
-            MPR_CHECK(steps[phase].fn[--steps[phase].n]());
+         * step leaves the table only once it succeeded, so a finalize that
+         * stopped at a failure and is called again (at exit) retries it. */
+        while (steps[phase].n > 0) {
+            int rc = steps[phase].fn[steps[phase].n - 1]();
+            if (rc < 0 && stop_at_failure)
+                return rc;
+            if (rc < 0 && first_error == MPR_OK)
+                first_error = rc;
+            steps[phase].n--;
+        }
     }
-    return MPR_OK;
+    return first_error;
 }

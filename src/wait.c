@@ -105,13 +105,13 @@ int mpr__wait_until(int (*ready)(void *ctx), void *ctx, double timeout)
         int rc = ready(ctx);
         if (rc < 0 || rc == MPR__READY)
             return rc;
+        double left = mpr__remaining(deadline);
+        if (left == 0)
+            return 0;
         if (rc == MPR__PROGRESSED) {
             mpr__backoff_reset(&b); /* more may follow at once */
             continue;
         }
-        double left = mpr__remaining(deadline);
-        if (left == 0)
-            return 0;
         mpr__backoff_pause(&b, left);
     }
 }

@@ -112,6 +112,7 @@ void mpr__rbuf_text(mpr__rbuf *r, char *out, size_t cap)
     const char *p = mpr__rbuf_bytes(r, &n);
     if (!p)
         n = 0;
+    MPR_ASSERT(cap > 0);
     if (n >= cap)
         n = cap - 1; /* a message is cut to fit, never refused */
     if (n)

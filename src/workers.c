@@ -58,7 +58,9 @@ int mpr__workers_take(int n, int *ranks)
                          "launch more with `mpirun -n %lld`",
                          n, set.nfree, mpr__rt.size - 1,
                          (long long)mpr__rt.size - set.nfree + n); /* n may be INT_MAX */
+    MPR_ASSERT(n >= 0);
     for (int r = 1, i = 0; i < n; r++) {
+        MPR_ASSERT(r < mpr__rt.size); /* nfree counted at least n free ranks */
         if (!set.busy[r]) {
             set.busy[r] = true;
             ranks[i++] = r;

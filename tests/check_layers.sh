@@ -8,7 +8,7 @@
 # file A depends on file B when A's undefined symbols include one B defines.
 # An OBJECT argument may hold several paths separated by ';' (CMake's
 # $<TARGET_OBJECTS>).
-set -eu
+set -euo pipefail
 layers=$1 srcdir=$2 nm=$3
 shift 3
 if ! command -v "$nm" >/dev/null; then
@@ -44,11 +44,29 @@ for arg in "$@"; do
   done
 done
 
+# Every placed file has an object and every object a file: a check over
+# fewer objects than sources would pass by seeing less.
+awk '{ print $1 }' "$work/defs" "$work/uses" | sort -u >"$work/objects"
+awk '{ print $1 }' "$work/layer" | sort >"$work/placed"
+if [ -n "$(uniq -d "$work/placed")" ]; then
+  echo "layers: placed twice: $(uniq -d "$work/placed" | tr '\n' ' ')" >&2
+  status=1
+fi
+missing=$(comm -23 <(sort -u "$work/placed") "$work/objects" | tr '\n' ' ')
+if [ -n "$missing" ]; then
+  echo "layers: no object given for: $missing" >&2
+  status=1
+fi
+
 # "user used symbol" for every use of a symbol another object defines.
 awk 'NR == FNR { def[$2] = $1; next }
      ($2 in def) && def[$2] != $1 { print $1, def[$2], $2 }' "$work/defs" "$work/uses" |
   sort -u >"$work/edges"
 nedges=$(awk '{ print $1, $2 }' "$work/edges" | sort -u | wc -l)
+if [ "$nedges" -eq 0 ]; then
+  echo "layers: no dependency between the objects at all: nothing was checked" >&2
+  status=1
+fi
 
 # Uses of a higher layer.
 awk 'NR == FNR { layer[$1] = $2; name[$1] = $3; next }

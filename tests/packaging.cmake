@@ -69,14 +69,24 @@ endif()
 # it to object, so the check itself cannot silently pass everything.
 add_test(NAME layers.check
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_layers.sh ${PROJECT_SOURCE_DIR}/src/layers.txt
-          ${PROJECT_SOURCE_DIR}/src ${CMAKE_NM} "$<TARGET_OBJECTS:mpr>")
+          ${PROJECT_SOURCE_DIR}/src "${CMAKE_NM}" "$<TARGET_OBJECTS:mpr>")
 add_test(NAME layers.check_detects
   COMMAND bash -c "tac \"$1\" > \"$2\" && ! bash \"$3\" \"$2\" \"$4\" \"$5\" \"$6\" 2>\"$2.err\" && grep -q 'a higher layer' \"$2.err\""
           layers_check_detects ${PROJECT_SOURCE_DIR}/src/layers.txt
           ${CMAKE_CURRENT_BINARY_DIR}/layers-upside-down.txt
-          ${CMAKE_CURRENT_SOURCE_DIR}/check_layers.sh ${PROJECT_SOURCE_DIR}/src ${CMAKE_NM}
+          ${CMAKE_CURRENT_SOURCE_DIR}/check_layers.sh ${PROJECT_SOURCE_DIR}/src "${CMAKE_NM}"
           "$<TARGET_OBJECTS:mpr>")
-set_tests_properties(layers.check layers.check_detects PROPERTIES SKIP_RETURN_CODE 77 LABELS layers)
+# Two objects that call each other, placed in one layer: the checker must
+# name the pair and the loop.
+add_library(layers_cycle_fixture OBJECT layers_cycle/ping.c layers_cycle/pong.c)
+add_test(NAME layers.check_detects_cycle
+  COMMAND bash -c "! bash \"$1\" \"$2\" \"$3\" \"$4\" \"$5\" 2>\"$6\" && grep -q 'ping.c and pong.c depend on each other' \"$6\" && grep -q 'dependency cycle' \"$6\""
+          layers_check_detects_cycle ${CMAKE_CURRENT_SOURCE_DIR}/check_layers.sh
+          ${CMAKE_CURRENT_SOURCE_DIR}/layers_cycle/layers.txt ${CMAKE_CURRENT_SOURCE_DIR}/layers_cycle
+          "${CMAKE_NM}" "$<TARGET_OBJECTS:layers_cycle_fixture>"
+          ${CMAKE_CURRENT_BINARY_DIR}/layers-cycle.err)
+set_tests_properties(layers.check layers.check_detects layers.check_detects_cycle PROPERTIES
+  SKIP_RETURN_CODE 77 LABELS layers)
 
 get_property(mpr_pkg_tests DIRECTORY PROPERTY TESTS)
 list(FILTER mpr_pkg_tests INCLUDE REGEX "^packaging\\.")
