@@ -1,14 +1,13 @@
-# Packaging tests: install tree, consumer project, exported symbols.
+# Packaging tests: install tree, consumer projects, exported symbols.
 #
-# packaging.clean -> packaging.install -> packaging.consumer.{cmake,pkgconfig}.build
-#   -> packaging.consumer.{cmake,pkgconfig}.run
-# chained by fixtures, so `ctest -R consumer.cmake.run` alone installs and
-# builds first. Everything lives under the build tree: a fresh clone needs
-# nothing but a build.
+# packaging.clean -> packaging.install -> packaging.consumer.<kind>.build
+#   -> packaging.consumer.<kind>.run, for kind cmake (find_package), pkgconfig
+# and cxx (a C++ program through find_package), chained by fixtures, so
+# `ctest -R consumer.cmake.run` alone installs and builds first. Everything
+# lives under the build tree: a fresh clone needs nothing but a build.
 
 set(mpr_pkg_prefix ${CMAKE_BINARY_DIR}/test-install)
 set(mpr_pkg_consumer ${CMAKE_CURRENT_SOURCE_DIR}/consumer)
-set(mpr_pkg_cmake_bin ${CMAKE_BINARY_DIR}/test-consumer-cmake)
 set(mpr_pkg_pc_bin ${CMAKE_BINARY_DIR}/test-consumer-pkgconfig)
 
 # A consumer of a sanitized libmpr.so must load the sanitizer runtimes first,
@@ -17,40 +16,71 @@ set(mpr_pkg_cflags "")
 if(MPR_SANITIZE)
   set(mpr_pkg_cflags -fsanitize=${MPR_SANITIZE})
 endif()
+list(JOIN mpr_pkg_cflags " " mpr_pkg_cflags_str)
+
+# mpr is C only: a C++ compiler is looked for (not enabled) for the C++
+# consumer, whose tests skip without one.
+include(CheckLanguage)
+check_language(CXX)
 
 add_test(NAME packaging.clean COMMAND ${CMAKE_COMMAND} -E rm -rf
-  ${mpr_pkg_prefix} ${mpr_pkg_cmake_bin} ${mpr_pkg_pc_bin})
+  ${mpr_pkg_prefix} ${mpr_pkg_pc_bin} ${CMAKE_BINARY_DIR}/test-consumer-cmake
+  ${CMAKE_BINARY_DIR}/test-consumer-cxx)
 add_test(NAME packaging.install
   COMMAND ${CMAKE_COMMAND} --install ${CMAKE_BINARY_DIR} --prefix ${mpr_pkg_prefix}
           --config $<CONFIG>)
 
-list(JOIN mpr_pkg_cflags " " mpr_pkg_cflags_str)
-add_test(NAME packaging.consumer.cmake.build
-  COMMAND ${CMAKE_CTEST_COMMAND} --build-and-test ${mpr_pkg_consumer} ${mpr_pkg_cmake_bin}
-    --build-generator ${CMAKE_GENERATOR}
-    --build-makeprogram ${CMAKE_MAKE_PROGRAM}
-    --build-project mpr_consumer
-    --build-options -DCMAKE_PREFIX_PATH=${mpr_pkg_prefix}
-                    -DCMAKE_C_COMPILER=${CMAKE_C_COMPILER}
-                    -DCMAKE_BUILD_TYPE=$<CONFIG>
-                    "-DCMAKE_C_FLAGS=${mpr_pkg_cflags_str}")
+# mpr_pkg_cmake_build(<kind> <prefix> [-D... options]): configures and builds
+# tests/consumer into test-consumer-<kind> against the mpr installed in
+# <prefix>, with this build's compilers and sanitizer flags.
+function(mpr_pkg_cmake_build kind prefix)
+  add_test(NAME packaging.consumer.${kind}.build
+    COMMAND ${CMAKE_CTEST_COMMAND} --build-and-test ${mpr_pkg_consumer}
+      ${CMAKE_BINARY_DIR}/test-consumer-${kind}
+      --build-generator ${CMAKE_GENERATOR}
+      --build-makeprogram ${CMAKE_MAKE_PROGRAM}
+      --build-project mpr_consumer
+      --build-options -DCMAKE_PREFIX_PATH=${prefix}
+                      -DCMAKE_C_COMPILER=${CMAKE_C_COMPILER}
+                      -DCMAKE_BUILD_TYPE=$<CONFIG>
+                      "-DCMAKE_C_FLAGS=${mpr_pkg_cflags_str}" ${ARGN})
+endfunction()
+
+mpr_pkg_cmake_build(cmake ${mpr_pkg_prefix})
 add_test(NAME packaging.consumer.pkgconfig.build
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/build_with_pkgconfig.sh
     ${mpr_pkg_prefix}/${CMAKE_INSTALL_LIBDIR}/pkgconfig ${mpr_pkg_consumer}/consumer.c
     ${mpr_pkg_pc_bin}/consumer ${CMAKE_C_COMPILER} -std=c11 -Wall -Wextra ${mpr_pkg_cflags})
+if(CMAKE_CXX_COMPILER)
+  mpr_pkg_cmake_build(cxx ${mpr_pkg_prefix} -DMPR_CONSUMER_CXX=ON
+    -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER} "-DCMAKE_CXX_FLAGS=${mpr_pkg_cflags_str}")
+else()
+  foreach(step build run)
+    add_test(NAME packaging.consumer.cxx.${step}
+      COMMAND bash -c "echo 'no C++ compiler found: skipped' >&2; exit 77")
+    set_tests_properties(packaging.consumer.cxx.${step} PROPERTIES SKIP_RETURN_CODE 77)
+  endforeach()
+endif()
 
+# mpr_pkg_run(<kind> <program> <expected>): runs test-consumer-<kind>/<program>
+# on 2 ranks and compares its output with tests/consumer/<expected>.
 mpr_mpi_command(mpr_pkg_launch 2)
-foreach(kind cmake pkgconfig)
+function(mpr_pkg_run kind program expected)
   add_test(NAME packaging.consumer.${kind}.run
-    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_output.sh ${mpr_pkg_consumer}/expected.out exact
-            ${mpr_pkg_launch} ${CMAKE_BINARY_DIR}/test-consumer-${kind}/consumer)
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_output.sh ${mpr_pkg_consumer}/${expected} exact
+            ${mpr_pkg_launch} ${CMAKE_BINARY_DIR}/test-consumer-${kind}/${program})
   set_tests_properties(packaging.consumer.${kind}.run PROPERTIES
     FIXTURES_REQUIRED mpr_consumer_${kind} PROCESSORS 2 TIMEOUT 60
     ENVIRONMENT "${MPR_TEST_ENV}")
   set_tests_properties(packaging.consumer.${kind}.build PROPERTIES
     FIXTURES_REQUIRED mpr_installed FIXTURES_SETUP mpr_consumer_${kind} TIMEOUT 300
     SKIP_RETURN_CODE 77)
-endforeach()
+endfunction()
+mpr_pkg_run(cmake consumer expected.out)
+mpr_pkg_run(pkgconfig consumer expected.out)
+if(CMAKE_CXX_COMPILER)
+  mpr_pkg_run(cxx consumer_cxx expected_cxx.out)
+endif()
 set_tests_properties(packaging.clean PROPERTIES FIXTURES_SETUP mpr_clean)
 set_tests_properties(packaging.install PROPERTIES
   FIXTURES_REQUIRED mpr_clean FIXTURES_SETUP mpr_installed TIMEOUT 60)

@@ -21,11 +21,23 @@
  *
  * ABI policy: within one major version, functions are only added and
  * handle structs keep their size (they travel in task argument bytes and
- * are guarded by _Static_assert). A major version bump may change both.
+ * are guarded by MPR_STATIC_ASSERT). A major version bump may change both.
  */
 #ifndef MPR_H
 #define MPR_H
 
+/* mpr is a C API. In C++, mpi.h would also declare MPI's C++ bindings
+ * (removed from the MPI standard), whose symbols live in a library
+ * (libmpi_cxx) that mpr's package does not link; PETSc skips them the
+ * same way. */
+#ifdef __cplusplus
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
+#endif
 #include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +48,12 @@ extern "C" {
 
 #define MPR_EXTERN            __attribute__((visibility("default")))
 #define MPR_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+/* C11's _Static_assert is C++11's static_assert. */
+#ifdef __cplusplus
+#define MPR_STATIC_ASSERT(expr, msg) static_assert(expr, msg)
+#else
+#define MPR_STATIC_ASSERT(expr, msg) _Static_assert(expr, msg)
+#endif
 
 #define MPR_VERSION_MAJOR 0
 #define MPR_VERSION_MINOR 1
@@ -694,10 +712,10 @@ MPR_EXTERN int mpr_barrier_parties(mpr_barrier b);
 MPR_EXTERN int mpr_barrier_n_waiting(mpr_barrier b);
 MPR_EXTERN int mpr_barrier_broken(mpr_barrier b);
 
-_Static_assert(sizeof(mpr_lock) == 16, "travels in task bytes");
-_Static_assert(sizeof(mpr_condition) == 32, "travels in task bytes");
-_Static_assert(sizeof(mpr_value) == 24, "travels in task bytes");
-_Static_assert(sizeof(mpr_array) == 32, "travels in task bytes");
+MPR_STATIC_ASSERT(sizeof(mpr_lock) == 16, "travels in task bytes");
+MPR_STATIC_ASSERT(sizeof(mpr_condition) == 32, "travels in task bytes");
+MPR_STATIC_ASSERT(sizeof(mpr_value) == 24, "travels in task bytes");
+MPR_STATIC_ASSERT(sizeof(mpr_array) == 32, "travels in task bytes");
 
 /* ------------------------------------------------------------ result cache */
 
