@@ -32,6 +32,12 @@
 
 static const double huge_timeout = 1e300;
 
+/* A handle's bytes read as another handle type of the same size. The
+ * shared-state kinds are distinct types, so the compiler refuses a plain
+ * mpr_lock_acquire(an_event) (tests/header_handles.c); forged bytes must
+ * still be refused at run time. */
+#define RECAST(type, h) (*(type *)memcpy(&(type){0}, &(h), sizeof(type)))
+
 /* A queue handle read as a conn, and the other way round (same layout). */
 static mpr_conn queue_as_conn(mpr_queue q)
 {
@@ -1005,18 +1011,19 @@ static void shared_bad_handles(const shared_objs *o)
     mpr_lock zero_l = {0};
     EXPECT(mpr_lock_acquire(zero_l, 0), MPR_EINVAL);
     EXPECT(mpr_lock_release(zero_l), MPR_EINVAL);
-    EXPECT(mpr_lock_acquire(o->e, 0), MPR_EINVAL);         /* an Event is not a lock */
-    EXPECT(mpr_semaphore_acquire(o->lock, 0), MPR_EINVAL); /* nor a lock a Semaphore */
-    EXPECT(mpr_event_set(o->b), MPR_EINVAL);
-    EXPECT(mpr_event_wait(o->lock, 0), MPR_EINVAL);
-    EXPECT(mpr_barrier_wait(o->e, 0), MPR_EINVAL);
-    ASSERT_EQ(mpr_semaphore_value(o->e), MPR_EINVAL);
-    EXPECT(mpr_barrier_parties(o->lock), MPR_EINVAL);
+    EXPECT(mpr_lock_acquire(RECAST(mpr_lock, o->e), 0), MPR_EINVAL); /* an Event is not a lock */
+    EXPECT(mpr_semaphore_acquire(RECAST(mpr_semaphore, o->lock), 0),
+           MPR_EINVAL); /* nor a lock a Semaphore */
+    EXPECT(mpr_event_set(RECAST(mpr_event, o->b)), MPR_EINVAL);
+    EXPECT(mpr_event_wait(RECAST(mpr_event, o->lock), 0), MPR_EINVAL);
+    EXPECT(mpr_barrier_wait(RECAST(mpr_barrier, o->e), 0), MPR_EINVAL);
+    ASSERT_EQ(mpr_semaphore_value(RECAST(mpr_semaphore, o->e)), MPR_EINVAL);
+    EXPECT(mpr_barrier_parties(RECAST(mpr_barrier, o->lock)), MPR_EINVAL);
     mpr_condition c = o->c;
     c.kind ^= 0x5a5au;
     EXPECT(mpr_condition_notify(c, 1), MPR_EINVAL);
     c = o->c;
-    c.lock = o->e;
+    c.lock = RECAST(mpr_lock, o->e);
     EXPECT(mpr_condition_wait(c, 0), MPR_EINVAL);
 }
 
@@ -1084,7 +1091,8 @@ MPR_TEST(shared)
     EXPECT(mpr_event_new(NULL), MPR_EINVAL);
     ASSERT_OK(mpr_event_new(&o.e));
     EXPECT(mpr_condition_new(NULL, NULL), MPR_EINVAL);
-    EXPECT(mpr_condition_new(&o.c, &o.e), MPR_EINVAL); /* an Event is not a lock */
+    mpr_lock e_bytes = RECAST(mpr_lock, o.e);
+    EXPECT(mpr_condition_new(&o.c, &e_bytes), MPR_EINVAL); /* an Event is not a lock */
     ASSERT_OK(mpr_condition_new(&o.c, &o.lock));
     EXPECT(mpr_barrier_new(NULL, 2), MPR_EINVAL);
     EXPECT(mpr_barrier_new(&o.b, 0), MPR_EINVAL);

@@ -560,14 +560,28 @@ MPR_EXTERN int mpr_mlock_release(mpr_mlock l);
 /* Bytes of one element of a typecode, 0 for an unknown code. Any rank. */
 MPR_EXTERN size_t mpr_typecode_size(char typecode);
 
+/* Lock and RLock. The other kinds have the same layout but are types of
+ * their own, so that passing an Event to mpr_lock_acquire does not compile. */
 typedef struct {
     int32_t home;    /* world rank of the leader of the node that holds it */
     uint32_t kind;   /* object kind, checked on use */
     uint64_t offset; /* byte offset in the home node's heap */
 } mpr_lock;
-typedef mpr_lock mpr_semaphore;
-typedef mpr_lock mpr_event;
-typedef mpr_lock mpr_barrier;
+typedef struct { /* Semaphore and BoundedSemaphore */
+    int32_t home;
+    uint32_t kind;
+    uint64_t offset;
+} mpr_semaphore;
+typedef struct {
+    int32_t home;
+    uint32_t kind;
+    uint64_t offset;
+} mpr_event;
+typedef struct {
+    int32_t home;
+    uint32_t kind;
+    uint64_t offset;
+} mpr_barrier;
 typedef struct {
     int32_t home;
     uint32_t kind;
@@ -713,6 +727,9 @@ MPR_EXTERN int mpr_barrier_n_waiting(mpr_barrier b);
 MPR_EXTERN int mpr_barrier_broken(mpr_barrier b);
 
 MPR_STATIC_ASSERT(sizeof(mpr_lock) == 16, "travels in task bytes");
+MPR_STATIC_ASSERT(sizeof(mpr_semaphore) == 16, "travels in task bytes");
+MPR_STATIC_ASSERT(sizeof(mpr_event) == 16, "travels in task bytes");
+MPR_STATIC_ASSERT(sizeof(mpr_barrier) == 16, "travels in task bytes");
 MPR_STATIC_ASSERT(sizeof(mpr_condition) == 32, "travels in task bytes");
 MPR_STATIC_ASSERT(sizeof(mpr_value) == 24, "travels in task bytes");
 MPR_STATIC_ASSERT(sizeof(mpr_array) == 32, "travels in task bytes");
