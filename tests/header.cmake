@@ -26,3 +26,16 @@ foreach(i RANGE ${last})
             ${mpr_header_cc} -DMPR_CASE=${i} ${CMAKE_CURRENT_SOURCE_DIR}/header_handles.c)
   set_tests_properties(header.handles.${case} PROPERTIES LABELS header TIMEOUT 60)
 endforeach()
+
+# header.ranks: every group of MPR_EXTERN prototypes in mpr.h has a Ranks:
+# line (STYLE point 9). The control runs the same check on a copy with every
+# "Ranks:" misspelt and must see it report groups, so a check that stopped
+# looking would not pass quietly.
+set(mpr_header_h ${PROJECT_SOURCE_DIR}/src/include/mpr.h)
+add_test(NAME header.ranks COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_ranks.sh ${mpr_header_h})
+add_test(NAME header.ranks.control
+  COMMAND bash -c "bash \"$0\" <(sed 's/Ranks:/Rank:/' \"$1\")"
+          ${CMAKE_CURRENT_SOURCE_DIR}/check_ranks.sh ${mpr_header_h})
+set_tests_properties(header.ranks.control PROPERTIES
+  PASS_REGULAR_EXPRESSION "prototypes, [1-9][0-9]* without Ranks:")
+set_tests_properties(header.ranks header.ranks.control PROPERTIES LABELS header TIMEOUT 60)
