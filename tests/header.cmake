@@ -28,14 +28,25 @@ foreach(i RANGE ${last})
 endforeach()
 
 # header.ranks: every group of MPR_EXTERN prototypes in mpr.h has a Ranks:
-# line (STYLE point 9). The control runs the same check on a copy with every
-# "Ranks:" misspelt and must see it report groups, so a check that stopped
+# line (STYLE point 9); header.timeouts: every group with a timeout says in
+# a Timeout: line what it returns when the time runs out (the rule is in
+# mpr.h's preamble). Each control runs the same check on a copy with the
+# word misspelt and must see it report groups, so a check that stopped
 # looking would not pass quietly.
 set(mpr_header_h ${PROJECT_SOURCE_DIR}/src/include/mpr.h)
-add_test(NAME header.ranks COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_ranks.sh ${mpr_header_h})
-add_test(NAME header.ranks.control
-  COMMAND bash -c "bash \"$0\" <(sed 's/Ranks:/Rank:/' \"$1\")"
-          ${CMAKE_CURRENT_SOURCE_DIR}/check_ranks.sh ${mpr_header_h})
-set_tests_properties(header.ranks.control PROPERTIES
-  PASS_REGULAR_EXPRESSION "prototypes, [1-9][0-9]* without Ranks:")
-set_tests_properties(header.ranks header.ranks.control PROPERTIES LABELS header TIMEOUT 60)
+set(mpr_header_docs ${CMAKE_CURRENT_SOURCE_DIR}/check_header_docs.sh)
+foreach(rule ranks timeouts)
+  if(rule STREQUAL "ranks")
+    set(tag Ranks)
+  else()
+    set(tag Timeout)
+  endif()
+  add_test(NAME header.${rule} COMMAND bash ${mpr_header_docs} ${rule} ${mpr_header_h})
+  add_test(NAME header.${rule}.control
+    COMMAND bash -c "bash \"$0\" ${rule} <(sed 's/${tag}\\b/Tag/' \"$1\")"
+            ${mpr_header_docs} ${mpr_header_h})
+  set_tests_properties(header.${rule}.control PROPERTIES
+    PASS_REGULAR_EXPRESSION "checked for ${tag}:, [1-9][0-9]* without")
+  set_tests_properties(header.${rule} header.${rule}.control PROPERTIES LABELS header
+    TIMEOUT 60)
+endforeach()

@@ -14,7 +14,29 @@
  * mpr_last_error() gives this thread's detailed message for the most recent
  * failure. A failed call had no effect: nothing is consumed, no item is lost.
  *
- * Timeouts are seconds as double: negative waits forever, 0 does not wait.
+ * Timeouts are seconds as double: negative waits forever, 0 tries once
+ * without waiting. What a call returns when its time runs out follows what
+ * its Python counterpart does then, in one rule:
+ *   - A wait that answers a question (is the flag set, was this rank
+ *     notified, is there something to receive: Event.wait, Condition.wait
+ *     and wait_for, Connection.poll, which return False in Python) returns
+ *     1 or 0. 0 is an answer, not a failure: mpr_last_error is unchanged.
+ *   - Every other timed call waits to do something (acquire, get, put,
+ *     receive, join, next result). When its time runs out it fails like
+ *     any failed call: a negative code, no effect, and mpr_last_error says
+ *     what it waited for. The code is MPR_ETIMEDOUT, unless Python raises
+ *     an exception of its own there: a Queue's get and put return
+ *     MPR_EEMPTY and MPR_EFULL (queue.Empty and queue.Full, the same codes
+ *     as their _nowait forms), and Barrier.wait returns MPR_EBROKEN
+ *     (BrokenBarrierError; the one timeout with an effect: it breaks the
+ *     barrier for every party, as in Python).
+ *   Python's False from Lock.acquire or Semaphore.acquire is MPR_ETIMEDOUT
+ *   here, since those calls return MPR_OK when they succeed; a join that
+ *   times out (Python: returns, exitcode still None) returns MPR_ETIMEDOUT
+ *   and leaves the exit code at -1.
+ * Each timed call says what it returns in a "Timeout:" line. Calls without
+ * a timeout argument (Pool.map, apply, join, mpr_finalize) wait as long as
+ * the work takes.
  *
  * Threads: mpr calls are made from one thread per rank (the thread that
  * called mpr_init); mpr runs its own service thread on rank 0.
@@ -189,9 +211,10 @@ MPR_EXTERN int mpr_process_new_named(mpr_process **p, const char *name, mpr_targ
  * ranks exist and how to launch more), MPR_ESTATE (already started), MPR_EMPI. */
 MPR_EXTERN int mpr_process_start(mpr_process *p);
 /* Ranks: rank 0 only (the rank that made p).
- * Waits up to timeout for the target to return. MPR_OK once it has ended;
- * MPR_ETIMEDOUT if it still runs (join again later); MPR_ESTATE if never
- * started. */
+ * Waits up to timeout for the target to return. Returns: MPR_OK once it
+ * has ended, MPR_ESTATE if never started, MPR_EINVAL (NULL p).
+ * Timeout: MPR_ETIMEDOUT; the target still runs and mpr_process_exitcode
+ * stays -1 (Python's None); join again later. */
 MPR_EXTERN int mpr_process_join(mpr_process *p, double timeout);
 /* Ranks: rank 0 only (the rank that made p). Never block.
  * is_alive: 1 between start and the end of the target, else 0; or an
@@ -233,21 +256,26 @@ MPR_EXTERN int mpr_queue_new(mpr_queue *q, size_t maxsize);
 /* Ranks: any.
  * A JoinableQueue: every get is matched by a task_done; join waits for all. */
 MPR_EXTERN int mpr_joinable_queue_new(mpr_queue *q, size_t maxsize);
-/* Ranks: any. Blocks up to timeout while the queue is full.
- * Returns: MPR_OK, MPR_EFULL (timed out or nowait on a full queue),
- * MPR_ECLOSED (queue closed), MPR_ETOOBIG (len > MPR_ITEM_MAX), MPR_EINVAL. */
+/* Ranks: any. Blocks up to timeout while the queue is full (a put on an
+ * unbounded queue never blocks).
+ * Returns: MPR_OK, MPR_ECLOSED (queue closed), MPR_ETOOBIG (len >
+ * MPR_ITEM_MAX), MPR_EINVAL.
+ * Timeout: MPR_EFULL (queue.Full), nothing put; put_nowait on a full queue
+ * returns the same at once. */
 MPR_EXTERN int mpr_queue_put(mpr_queue q, const void *buf, size_t len, double timeout);
 MPR_EXTERN int mpr_queue_put_nowait(mpr_queue q, const void *buf, size_t len);
 /* Ranks: any. Blocks up to timeout while the queue is empty. Items of one
  * producer come out in the order it put them.
- * Returns: MPR_OK with *len set, MPR_EEMPTY (timed out or nowait on an
- * empty queue), MPR_ETRUNC (the item is larger than cap: *len is set to its
- * size and the item stays at the head of the queue), MPR_ECLOSED (closed and
- * drained), MPR_EINVAL. */
+ * Returns: MPR_OK with *len set, MPR_ETRUNC (the item is larger than cap:
+ * *len is set to its size and the item stays at the head of the queue),
+ * MPR_ECLOSED (closed and drained), MPR_EINVAL.
+ * Timeout: MPR_EEMPTY (queue.Empty), nothing taken; get_nowait on an empty
+ * queue returns the same at once. */
 MPR_EXTERN int mpr_queue_get(mpr_queue q, void *buf, size_t cap, size_t *len, double timeout);
 MPR_EXTERN int mpr_queue_get_nowait(mpr_queue q, void *buf, size_t cap, size_t *len);
 /* Ranks: any.
- * Typed helpers: a NUL-terminated string (cap counts the NUL), an int64. */
+ * Typed helpers: a NUL-terminated string (cap counts the NUL), an int64.
+ * Timeout: as put and get, MPR_EFULL and MPR_EEMPTY. */
 MPR_EXTERN int mpr_queue_put_str(mpr_queue q, const char *s, double timeout);
 MPR_EXTERN int mpr_queue_get_str(mpr_queue q, char *buf, size_t cap, double timeout);
 MPR_EXTERN int mpr_queue_put_i64(mpr_queue q, int64_t v, double timeout);
@@ -264,7 +292,8 @@ MPR_EXTERN int mpr_queue_full(mpr_queue q);
 MPR_EXTERN int mpr_queue_close(mpr_queue q);
 /* Ranks: any.
  * JoinableQueue: mark one gotten item done (MPR_EINVAL if more task_done
- * than items), and wait until every item put has been marked done. */
+ * than items), and wait until every item put has been marked done.
+ * Timeout (join): MPR_ETIMEDOUT, items are still unfinished. */
 MPR_EXTERN int mpr_queue_task_done(mpr_queue q);
 MPR_EXTERN int mpr_queue_join(mpr_queue q, double timeout);
 /* Ranks: any, once for the queue (not once per rank).
@@ -282,20 +311,23 @@ MPR_EXTERN int mpr_pipe_new(mpr_conn *a, mpr_conn *b, int duplex);
 MPR_EXTERN int mpr_conn_send(mpr_conn c, const void *buf, size_t len);
 /* Ranks: any.
  * Receive the next message, waiting up to timeout.
- * Returns: MPR_OK with *len set, MPR_ETIMEDOUT, MPR_EOF (the other end
- * closed and every message was received), MPR_ETRUNC (*len = needed size;
- * the message stays), MPR_ECLOSED (this end closed), MPR_EINVAL. */
+ * Returns: MPR_OK with *len set, MPR_EOF (the other end closed and every
+ * message was received), MPR_ETRUNC (*len = needed size; the message
+ * stays), MPR_ECLOSED (this end closed), MPR_EINVAL.
+ * Timeout: MPR_ETIMEDOUT, nothing received. */
 MPR_EXTERN int mpr_conn_recv(mpr_conn c, void *buf, size_t cap, size_t *len, double timeout);
 /* Ranks: any.
- * 1 if recv would not block (a message or end of file is there), 0 if the
- * timeout passed first, or an error code. */
+ * 1 if recv would not block (a message or end of file is there), or an
+ * error code.
+ * Timeout: 0 (Python's False). */
 MPR_EXTERN int mpr_conn_poll(mpr_conn c, double timeout);
 /* Ranks: any.
  * Close this end: the other end reads what was sent, then MPR_EOF. */
 MPR_EXTERN int mpr_conn_close(mpr_conn c);
 /* Ranks: any.
  * Typed helpers: send a NUL-terminated string with its NUL; receive one
- * into buf (cap counts the NUL), returning as mpr_conn_recv. */
+ * into buf (cap counts the NUL), returning as mpr_conn_recv.
+ * Timeout (recv_str): MPR_ETIMEDOUT, as mpr_conn_recv. */
 MPR_EXTERN int mpr_conn_send_str(mpr_conn c, const char *s);
 MPR_EXTERN int mpr_conn_recv_str(mpr_conn c, char *buf, size_t cap, double timeout);
 
@@ -368,8 +400,10 @@ MPR_EXTERN int mpr_pool_imap(mpr_pool *p, mpr_map_fn fn, const void *in, size_t 
                              size_t out_size, size_t chunksize, int ordered, mpr_imap **it);
 /* Ranks: rank 0 only.
  * Next result into out (out_size bytes) and its item index. Returns MPR_OK;
- * MPR_EOF when every result was returned (StopIteration); MPR_ETIMEDOUT;
- * MPR_ETASK if that item failed (the iterator goes on with the next). */
+ * MPR_EOF when every result was returned (StopIteration); MPR_ETASK if that
+ * item failed (the iterator goes on with the next).
+ * Timeout: MPR_ETIMEDOUT (Python's TimeoutError); the iterator stays where
+ * it was. */
 MPR_EXTERN int mpr_imap_next(mpr_imap *it, void *out, size_t *index, double timeout);
 MPR_EXTERN void mpr_imap_free(mpr_imap *it);
 
@@ -407,12 +441,16 @@ MPR_EXTERN int mpr_task_return(const void *buf, size_t len);
 /* Ranks: rank 0 only.
  * AsyncResult. get waits up to timeout and copies an apply's result bytes
  * (map results are already in the map's out buffer; pass NULL/0).
- * Returns MPR_OK, MPR_ETIMEDOUT, MPR_ETASK (the task failed; message as for
- * map), MPR_ETRUNC (cap too small; *len = size; get again). */
+ * Returns MPR_OK, MPR_ETASK (the task failed; message as for map),
+ * MPR_ETRUNC (cap too small; *len = size; get again). wait waits as get
+ * does and returns MPR_OK once the result is ready. ready: 1, 0, or an
+ * error; successful: 1/0 once ready, MPR_ESTATE before.
+ * Timeout (get, wait): MPR_ETIMEDOUT (get: Python's TimeoutError; wait:
+ * Python returns with ready() still False); the task runs on. */
 MPR_EXTERN int mpr_async_get(mpr_async *r, void *res, size_t cap, size_t *len, double timeout);
-MPR_EXTERN int mpr_async_wait(mpr_async *r, double timeout); /* MPR_OK or MPR_ETIMEDOUT */
-MPR_EXTERN int mpr_async_ready(mpr_async *r);                /* 1, 0, or an error */
-MPR_EXTERN int mpr_async_successful(mpr_async *r);           /* 1/0 once ready; MPR_ESTATE before */
+MPR_EXTERN int mpr_async_wait(mpr_async *r, double timeout);
+MPR_EXTERN int mpr_async_ready(mpr_async *r);
+MPR_EXTERN int mpr_async_successful(mpr_async *r);
 /* Ranks: rank 0 only.
  * Frees the handle; the task itself runs on (its result is dropped). */
 MPR_EXTERN void mpr_async_free(mpr_async *r);
@@ -596,11 +634,12 @@ MPR_EXTERN int mpr_mvalue_fetch_add_i64(mpr_mvalue v, int64_t delta, int64_t *ol
 
 /* Ranks: any.
  * Lock / RLock. acquire waits up to timeout at the server (negative: for
- * ever, 0: try once) and returns MPR_OK or MPR_ETIMEDOUT. A Lock is not
+ * ever, 0: try once) and returns MPR_OK. A Lock is not
  * reentrant (a second acquire by its holder waits) and any rank may release
  * it; an RLock belongs to the acquiring rank, counts recursion, and only
  * that rank may release it. release returns MPR_ESTATE for a Lock that is
- * not held or an RLock this rank does not hold. */
+ * not held or an RLock this rank does not hold.
+ * Timeout (acquire): MPR_ETIMEDOUT (Python's False), not acquired. */
 MPR_EXTERN int mpr_mlock_acquire(mpr_mlock l, double timeout);
 MPR_EXTERN int mpr_mlock_release(mpr_mlock l);
 
@@ -625,7 +664,8 @@ MPR_EXTERN int mpr_mlock_release(mpr_mlock l);
  * Element values are passed by pointer to a C object of that type.
  *
  * Blocking calls take a timeout in seconds (negative: forever, 0: try
- * once) and wait with mpr's backoff: a waiting rank sleeps rather than
+ * once; what they return then follows the rule at the top of this file)
+ * and wait with mpr's backoff: a waiting rank sleeps rather than
  * spins, so the holder of a lock gets the core on an oversubscribed node. */
 
 /* Ranks: any, before mpr_init too.
@@ -740,8 +780,9 @@ MPR_EXTERN int mpr_rlock_new(mpr_lock *l);
 /* Ranks: any.
  * Waits up to timeout to acquire. An RLock held by this rank is taken
  * again at once (its count grows); a Lock held by this rank deadlocks
- * until the timeout, as in Python. Returns: MPR_OK, MPR_ETIMEDOUT (not
- * acquired in time; at once for timeout 0), MPR_EINVAL (not a lock). */
+ * until the timeout, as in Python. Returns: MPR_OK, MPR_EINVAL (not a lock).
+ * Timeout: MPR_ETIMEDOUT (Python's False), not acquired; at once for
+ * timeout 0. */
 MPR_EXTERN int mpr_lock_acquire(mpr_lock l, double timeout);
 /* Ranks: any for a Lock; for an RLock, the rank that holds it.
  * Returns: MPR_OK, MPR_ESTATE (Lock not held, or RLock not held by this
@@ -758,7 +799,8 @@ MPR_EXTERN int mpr_semaphore_new(mpr_semaphore *s, int64_t value);
 MPR_EXTERN int mpr_bounded_semaphore_new(mpr_semaphore *s, int64_t value);
 /* Ranks: any.
  * Decrements when positive, waiting up to timeout. Returns: MPR_OK,
- * MPR_ETIMEDOUT, MPR_EINVAL. */
+ * MPR_EINVAL.
+ * Timeout: MPR_ETIMEDOUT (Python's False), the value unchanged. */
 MPR_EXTERN int mpr_semaphore_acquire(mpr_semaphore s, double timeout);
 /* Ranks: any.
  * Increments. Returns: MPR_OK, MPR_ESTATE (a BoundedSemaphore released
@@ -778,7 +820,8 @@ MPR_EXTERN int mpr_event_clear(mpr_event e);
  * 1 if set, 0 if not, or MPR_EINVAL. */
 MPR_EXTERN int mpr_event_is_set(mpr_event e);
 /* Ranks: any.
- * Waits up to timeout for the flag. Returns 1 (set), 0 (timed out), MPR_EINVAL. */
+ * Waits up to timeout for the flag. Returns 1 (set), MPR_EINVAL.
+ * Timeout: 0 (Python's False). */
 MPR_EXTERN int mpr_event_wait(mpr_event e, double timeout);
 
 /* Ranks: any.
@@ -791,12 +834,13 @@ MPR_EXTERN mpr_lock mpr_condition_lock(mpr_condition c);
 /* Ranks: the holder of the Condition's lock (MPR_ESTATE elsewhere).
  * Releases the lock (fully, for an RLock), waits up to timeout for a
  * notify, and reacquires it (without timeout) before returning.
- * Returns 1 (notified), 0 (timed out), MPR_ESTATE (lock not held by this
- * rank), MPR_EINVAL. */
+ * Returns 1 (notified), MPR_ESTATE (lock not held by this rank), MPR_EINVAL.
+ * Timeout: 0 (Python's False), with the lock held again. */
 MPR_EXTERN int mpr_condition_wait(mpr_condition c, double timeout);
 /* Ranks: the holder of the Condition's lock, as mpr_condition_wait.
  * Waits until pred(ctx) is non-zero, at most timeout in all; returns the
- * last pred value (0 on timeout), or MPR_ESTATE/MPR_EINVAL. */
+ * last pred value, or MPR_ESTATE/MPR_EINVAL.
+ * Timeout: the last pred value, 0 (Python's too), with the lock held. */
 MPR_EXTERN int mpr_condition_wait_for(mpr_condition c, int (*pred)(void *ctx), void *ctx,
                                       double timeout);
 /* Ranks: the holder of the Condition's lock (MPR_ESTATE elsewhere).
@@ -813,9 +857,10 @@ MPR_EXTERN int mpr_barrier_new(mpr_barrier *b, int parties);
 /* Ranks: any.
  * Waits until `parties` ranks have called wait. Returns the arrival index
  * in [0, parties) (each index once per round), or MPR_EBROKEN: the barrier
- * is or becomes broken (abort, reset while waiting, or a waiter's timeout:
- * the rank that timed out breaks it and gets MPR_EBROKEN too, as Python's
- * BrokenBarrierError); MPR_EINVAL. */
+ * is or becomes broken (abort, reset while waiting, or a waiter's
+ * timeout); MPR_EINVAL.
+ * Timeout: MPR_EBROKEN (Python's BrokenBarrierError): the rank that timed
+ * out breaks the barrier, so the other waiters get MPR_EBROKEN too. */
 MPR_EXTERN int mpr_barrier_wait(mpr_barrier b, double timeout);
 /* Ranks: any.
  * Breaks the barrier: current and later waiters get MPR_EBROKEN. */
@@ -850,15 +895,19 @@ MPR_STATIC_ASSERT(sizeof(mpr_array) == 32, "travels in task bytes");
 typedef struct mpr_cache mpr_cache;
 typedef void (*mpr_fn)(void); /* any function: cast it, (mpr_fn)my_task */
 /* Ranks: any.
- * Returns MPR_OK, MPR_EINVAL, MPR_ENOMEM, MPR_ETIMEDOUT (file locked). */
+ * Returns MPR_OK, MPR_EINVAL, MPR_ENOMEM.
+ * Timeout: MPR_ETIMEDOUT when another holder kept the file's lock for
+ * MPR_CACHE_LOCK_TIMEOUT seconds; *c is NULL. */
 MPR_EXTERN int mpr_cache_open(mpr_cache **c, const char *path, const char *code_version);
 /* Ranks: the rank that opened c.
  * MPR_OK with the result in out (*out_len set); MPR_ENOTFOUND (a miss:
- * compute and put); MPR_ETRUNC (*out_len = size needed); MPR_EFUNC. */
+ * compute and put); MPR_ETRUNC (*out_len = size needed); MPR_EFUNC.
+ * Timeout: MPR_ETIMEDOUT, as mpr_cache_open, and nothing is counted. */
 MPR_EXTERN int mpr_cache_get(mpr_cache *c, mpr_fn fn, const void *arg, size_t len, void *out,
                              size_t cap, size_t *out_len);
 /* Ranks: the rank that opened c.
- * Stores (or replaces) the result for (fn, arg). */
+ * Stores (or replaces) the result for (fn, arg).
+ * Timeout: MPR_ETIMEDOUT, as mpr_cache_open; nothing is stored. */
 MPR_EXTERN int mpr_cache_put(mpr_cache *c, mpr_fn fn, const void *arg, size_t len,
                              const void *value, size_t value_len);
 /* Ranks: the rank that opened c.
