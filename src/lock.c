@@ -140,7 +140,9 @@ static int new_semaphore(mpr_semaphore *s, int64_t value, uint32_t kind)
     if (value < 0)
         return mpr__fail(MPR_EINVAL, "a semaphore's initial value must be >= 0, not %lld",
                          (long long)value);
-    MPR_CHECK(mpr__sync_make(s, kind, 16));
+    mpr_lock l;
+    MPR_CHECK(mpr__sync_make(s ? &l : NULL, kind, 16));
+    *s = MPR__FROM_LOCK(mpr_semaphore, l);
     mpr__shm_i64(s->home, MPR__SHM_WRITE, s->offset + VALUE, value);
     mpr__shm_i64(s->home, MPR__SHM_WRITE, s->offset + BOUND, kind == MPR__KIND_BSEM ? value : -1);
     return MPR_OK;
@@ -171,7 +173,8 @@ static int try_down(void *ctx)
 
 int mpr_semaphore_acquire(mpr_semaphore s, double timeout)
 {
-    MPR_CHECK(mpr__sync_check("mpr_semaphore_acquire", s, MPR__KIND_SEM, MPR__KIND_BSEM));
+    MPR_CHECK(
+        mpr__sync_check("mpr_semaphore_acquire", MPR__AS_LOCK(s), MPR__KIND_SEM, MPR__KIND_BSEM));
     if (mpr__wait_until(try_down, &s, timeout) != MPR__READY)
         return mpr__fail(MPR_ETIMEDOUT, "semaphore not acquired within %g s", timeout);
     return MPR_OK;
@@ -179,7 +182,8 @@ int mpr_semaphore_acquire(mpr_semaphore s, double timeout)
 
 int mpr_semaphore_release(mpr_semaphore s)
 {
-    MPR_CHECK(mpr__sync_check("mpr_semaphore_release", s, MPR__KIND_SEM, MPR__KIND_BSEM));
+    MPR_CHECK(
+        mpr__sync_check("mpr_semaphore_release", MPR__AS_LOCK(s), MPR__KIND_SEM, MPR__KIND_BSEM));
     if (s.kind == MPR__KIND_SEM) {
         mpr__shm_i64(s.home, MPR__SHM_ADD, s.offset + VALUE, 1);
         return MPR_OK;
@@ -200,7 +204,8 @@ int mpr_semaphore_release(mpr_semaphore s)
 
 int64_t mpr_semaphore_value(mpr_semaphore s)
 {
-    MPR_CHECK(mpr__sync_check("mpr_semaphore_value", s, MPR__KIND_SEM, MPR__KIND_BSEM));
+    MPR_CHECK(
+        mpr__sync_check("mpr_semaphore_value", MPR__AS_LOCK(s), MPR__KIND_SEM, MPR__KIND_BSEM));
     return mpr__shm_i64(s.home, MPR__SHM_READ, s.offset + VALUE, 0);
 }
 

@@ -625,6 +625,11 @@ int mpr__typecode_check(char code);
 /* The RLock that lock=1 Values and Arrays carry (lock.c). */
 #define MPR__RLOCK_BYTES 16
 mpr_lock mpr__rlock_at(int32_t home, uint64_t offset);
+/* Semaphore, Event and Barrier handles are types of their own (mpr.h) with
+ * mpr_lock's layout; the checks and allocation they share with Lock take
+ * and make an mpr_lock. */
+#define MPR__AS_LOCK(h)         ((mpr_lock){(h).home, (h).kind, (h).offset})
+#define MPR__FROM_LOCK(type, l) ((type){(l).home, (l).kind, (l).offset})
 /* MPR_EINVAL unless l is a handle of kind1 or kind2 (0: kind1 only). */
 int mpr__sync_check(const char *what, mpr_lock l, uint32_t kind1, uint32_t kind2);
 /* Carves a zeroed object of bytes and makes its handle. */

@@ -43,11 +43,17 @@
 
 /* ------------------------------------------------------------------ Event */
 
-int mpr_event_new(mpr_event *e) { return mpr__sync_make(e, MPR__KIND_EVENT, 8); }
+int mpr_event_new(mpr_event *e)
+{
+    mpr_lock l;
+    MPR_CHECK(mpr__sync_make(e ? &l : NULL, MPR__KIND_EVENT, 8));
+    *e = MPR__FROM_LOCK(mpr_event, l);
+    return MPR_OK;
+}
 
 static int event_put(mpr_event e, int64_t flag, const char *what)
 {
-    MPR_CHECK(mpr__sync_check(what, e, MPR__KIND_EVENT, 0));
+    MPR_CHECK(mpr__sync_check(what, MPR__AS_LOCK(e), MPR__KIND_EVENT, 0));
     mpr__shm_i64(e.home, MPR__SHM_WRITE, e.offset, flag);
     return MPR_OK;
 }
@@ -64,13 +70,13 @@ static int event_flag(void *ctx)
 
 int mpr_event_is_set(mpr_event e)
 {
-    MPR_CHECK(mpr__sync_check("mpr_event_is_set", e, MPR__KIND_EVENT, 0));
+    MPR_CHECK(mpr__sync_check("mpr_event_is_set", MPR__AS_LOCK(e), MPR__KIND_EVENT, 0));
     return event_flag(&e);
 }
 
 int mpr_event_wait(mpr_event e, double timeout)
 {
-    MPR_CHECK(mpr__sync_check("mpr_event_wait", e, MPR__KIND_EVENT, 0));
+    MPR_CHECK(mpr__sync_check("mpr_event_wait", MPR__AS_LOCK(e), MPR__KIND_EVENT, 0));
     return mpr__wait_until(event_flag, &e, timeout) == MPR__READY;
 }
 
@@ -207,7 +213,9 @@ int mpr_barrier_new(mpr_barrier *b, int parties)
 {
     if (parties < 1 || parties > (int)COUNT_MASK / 2)
         return mpr__fail(MPR_EINVAL, "a Barrier needs 1 or more parties, not %d", parties);
-    MPR_CHECK(mpr__sync_make(b, MPR__KIND_BARRIER, 16));
+    mpr_lock l;
+    MPR_CHECK(mpr__sync_make(b ? &l : NULL, MPR__KIND_BARRIER, 16));
+    *b = MPR__FROM_LOCK(mpr_barrier, l);
     mpr__shm_i64(b->home, MPR__SHM_WRITE, b->offset + PARTIES, parties);
     return MPR_OK;
 }
@@ -248,7 +256,7 @@ static int round_over(void *ctx)
 
 int mpr_barrier_wait(mpr_barrier b, double timeout)
 {
-    MPR_CHECK(mpr__sync_check("mpr_barrier_wait", b, MPR__KIND_BARRIER, 0));
+    MPR_CHECK(mpr__sync_check("mpr_barrier_wait", MPR__AS_LOCK(b), MPR__KIND_BARRIER, 0));
     int64_t parties = mpr__shm_i64(b.home, MPR__SHM_READ, b.offset + PARTIES, 0);
     int64_t v = mpr__shm_i64(b.home, MPR__SHM_ADD, b.offset, 1);
     if (v & (BROKEN | RESETTING))
@@ -273,14 +281,14 @@ int mpr_barrier_wait(mpr_barrier b, double timeout)
 
 int mpr_barrier_abort(mpr_barrier b)
 {
-    MPR_CHECK(mpr__sync_check("mpr_barrier_abort", b, MPR__KIND_BARRIER, 0));
+    MPR_CHECK(mpr__sync_check("mpr_barrier_abort", MPR__AS_LOCK(b), MPR__KIND_BARRIER, 0));
     mpr__shm_i64(b.home, MPR__SHM_OR, b.offset, BROKEN);
     return MPR_OK;
 }
 
 int mpr_barrier_reset(mpr_barrier b)
 {
-    MPR_CHECK(mpr__sync_check("mpr_barrier_reset", b, MPR__KIND_BARRIER, 0));
+    MPR_CHECK(mpr__sync_check("mpr_barrier_reset", MPR__AS_LOCK(b), MPR__KIND_BARRIER, 0));
     mpr__shm_i64(b.home, MPR__SHM_OR, b.offset, RESETTING);
     finish_reset(b);
     return MPR_OK;
@@ -288,7 +296,7 @@ int mpr_barrier_reset(mpr_barrier b)
 
 int mpr_barrier_parties(mpr_barrier b)
 {
-    MPR_CHECK(mpr__sync_check("mpr_barrier_parties", b, MPR__KIND_BARRIER, 0));
+    MPR_CHECK(mpr__sync_check("mpr_barrier_parties", MPR__AS_LOCK(b), MPR__KIND_BARRIER, 0));
     return (int)mpr__shm_i64(b.home, MPR__SHM_READ, b.offset + PARTIES, 0);
 }
 
@@ -304,6 +312,6 @@ int mpr_barrier_n_waiting(mpr_barrier b)
 
 int mpr_barrier_broken(mpr_barrier b)
 {
-    MPR_CHECK(mpr__sync_check("mpr_barrier_broken", b, MPR__KIND_BARRIER, 0));
+    MPR_CHECK(mpr__sync_check("mpr_barrier_broken", MPR__AS_LOCK(b), MPR__KIND_BARRIER, 0));
     return (mpr__shm_i64(b.home, MPR__SHM_READ, b.offset, 0) & (BROKEN | RESETTING)) != 0;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # check_format.sh [CLANG_FORMAT]
-# Checks every .c and .h under src/, tests/ and apps/ against .clang-format,
+# Checks every .c, .h and .cpp under src/, tests/ and apps/ against .clang-format,
 # listing the files at test time so new files are covered without
 # reconfiguring. Prints the files that need `clang-format -i`. Exits 77
 # (skip) when clang-format is not installed.
@@ -14,8 +14,8 @@ if [ -z "$cf" ]; then
   exit 77
 fi
 cd "$(dirname "$0")/.." || exit 2
-mapfile -t files < <(find src tests apps -type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null |
-  LC_ALL=C sort)
+mapfile -t files < <(find src tests apps -type f \( -name '*.c' -o -name '*.h' -o -name '*.cpp' \) \
+  2>/dev/null | LC_ALL=C sort)
 bad=()
 for f in "${files[@]}"; do
   "$cf" --dry-run -Werror "$f" >/dev/null 2>&1 || bad+=("$f")

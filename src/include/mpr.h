@@ -14,18 +14,66 @@
  * mpr_last_error() gives this thread's detailed message for the most recent
  * failure. A failed call had no effect: nothing is consumed, no item is lost.
  *
- * Timeouts are seconds as double: negative waits forever, 0 does not wait.
+ * Timeouts are seconds as double: negative waits forever, 0 tries once
+ * without waiting. What a call returns when its time runs out follows what
+ * its Python counterpart does then, in one rule:
+ *   - A wait that answers a question (is the flag set, was this rank
+ *     notified, is there something to receive: Event.wait, Condition.wait
+ *     and wait_for, Connection.poll, which return False in Python) returns
+ *     1 or 0. 0 is an answer, not a failure: mpr_last_error is unchanged.
+ *   - Every other timed call waits to do something (acquire, get, put,
+ *     receive, join, next result). When its time runs out it fails like
+ *     any failed call: a negative code, no effect, and mpr_last_error says
+ *     what it waited for. The code is MPR_ETIMEDOUT, unless Python raises
+ *     an exception of its own there: a Queue's get and put return
+ *     MPR_EEMPTY and MPR_EFULL (queue.Empty and queue.Full, the same codes
+ *     as their _nowait forms), and Barrier.wait returns MPR_EBROKEN
+ *     (BrokenBarrierError; the one timeout with an effect: it breaks the
+ *     barrier for every party, as in Python).
+ *   Python's False from Lock.acquire or Semaphore.acquire is MPR_ETIMEDOUT
+ *   here, since those calls return MPR_OK when they succeed; a join that
+ *   times out (Python: returns, exitcode still None) returns MPR_ETIMEDOUT
+ *   and leaves the exit code at -1.
+ * Each timed call says what it returns in a "Timeout:" line. Calls without
+ * a timeout argument (Pool.map, apply, join, mpr_finalize) wait as long as
+ * the work takes.
  *
  * Threads: mpr calls are made from one thread per rank (the thread that
  * called mpr_init); mpr runs its own service thread on rank 0.
  *
+ * Ranks: each group of prototypes says which ranks may call it, as every
+ * PETSc routine says Collective or Not Collective:
+ *   any                       any rank on its own: rank 0, or a worker rank
+ *                             inside a task (a worker runs user code only in
+ *                             Process targets, pool tasks and initializers);
+ *   rank 0 only               MPR_ERANK elsewhere, or the call takes an
+ *                             object that only rank 0 can make;
+ *   the rank that made it     the call takes an opaque object (a pointer),
+ *                             which lives in the memory of the rank that
+ *                             made (started, opened) it;
+ *   every rank, collectively  all ranks of MPI_COMM_WORLD call it.
+ * Only mpr_init is collective. Pool calls that run on several ranks at once
+ * (map's static path, spmd) are made by rank 0 alone, which drives them.
+ *
  * ABI policy: within one major version, functions are only added and
  * handle structs keep their size (they travel in task argument bytes and
- * are guarded by _Static_assert). A major version bump may change both.
+ * are guarded by MPR_STATIC_ASSERT). A major version bump may change both.
  */
 #ifndef MPR_H
 #define MPR_H
 
+/* mpr is a C API. In C++, mpi.h would also declare MPI's C++ bindings
+ * (removed from the MPI standard), whose symbols live in a library
+ * (libmpi_cxx) that mpr's package does not link; PETSc skips them the
+ * same way. */
+#ifdef __cplusplus
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
+#endif
 #include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,12 +84,19 @@ extern "C" {
 
 #define MPR_EXTERN            __attribute__((visibility("default")))
 #define MPR_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+/* C11's _Static_assert is C++11's static_assert. */
+#ifdef __cplusplus
+#define MPR_STATIC_ASSERT(expr, msg) static_assert(expr, msg)
+#else
+#define MPR_STATIC_ASSERT(expr, msg) _Static_assert(expr, msg)
+#endif
 
 #define MPR_VERSION_MAJOR 0
 #define MPR_VERSION_MINOR 1
 #define MPR_VERSION_PATCH 0
 
-/* "0.1.0": the version of the library that is linked, not of this header. */
+/* "0.1.0": the version of the library that is linked, not of this header.
+ * Ranks: any, before mpr_init too. */
 MPR_EXTERN const char *mpr_version_string(void);
 
 /* ------------------------------------------------------------------ errors */
@@ -76,47 +131,54 @@ typedef enum {
 #undef MPR_ERRNO_ENUM
 } mpr_errno;
 
-/* Short text for a code ("buffer too small"); unknown codes get a generic text. */
+/* Ranks: any, before mpr_init too, from any thread.
+ * mpr_strerror: short text for a code ("buffer too small"); unknown codes
+ * get a generic text. mpr_err_name: the code's name ("MPR_ETRUNC").
+ * mpr_last_error: this thread's message for its latest failure. Borrowed;
+ * valid until the next failing mpr call on this thread. "" when nothing
+ * failed yet. */
 MPR_EXTERN const char *mpr_strerror(int code);
-/* The code's name ("MPR_ETRUNC"). */
 MPR_EXTERN const char *mpr_err_name(int code);
-/* This thread's message for its latest failure. Borrowed; valid until the
- * next failing mpr call on this thread. "" when nothing failed yet. */
 MPR_EXTERN const char *mpr_last_error(void);
 
 /* ----------------------------------------------------------------- runtime */
 
-/* Ranks: collective over MPI_COMM_WORLD. Initializes MPI (thread level
- * MPI_THREAD_MULTIPLE) unless the program already did. On rank 0 returns
- * MPR_OK; on other ranks serves work and never returns (exit(0) once rank 0
- * calls mpr_finalize). A program started without mpirun is a singleton:
- * rank 0 with no workers.
+/* Ranks: every rank, collectively (over MPI_COMM_WORLD).
+ * Initializes MPI (thread level MPI_THREAD_MULTIPLE) unless the program
+ * already did. On rank 0 returns MPR_OK; on other ranks serves work and
+ * never returns (exit(0) once rank 0 calls mpr_finalize). A program
+ * started without mpirun is a singleton: rank 0 with no workers.
  * Returns: MPR_OK, MPR_EMPI (MPI could not start or lacks thread support),
  * MPR_ESTATE (called twice). */
 MPR_EXTERN int mpr_init(int *argc, char ***argv);
 
-/* Ranks: rank 0 only. Waits for every started Process to end (as Python joins
- * non-daemon children at exit), stops the workers and finalizes MPI.
+/* Ranks: rank 0 only.
+ * Waits for every started Process to end (as Python joins non-daemon
+ * children at exit), stops the workers and finalizes MPI.
  * Returns: MPR_OK, MPR_ESTATE (not initialized), MPR_ERANK (not rank 0),
  * MPR_EMPI. */
 MPR_EXTERN int mpr_finalize(void);
 
-/* This rank in MPI_COMM_WORLD, and the number of ranks (0 and 1 before init). */
+/* Ranks: any, before mpr_init too.
+ * This rank in MPI_COMM_WORLD and the number of ranks (0 and 1 before
+ * init); the online CPUs of this host (multiprocessing.cpu_count()). */
 MPR_EXTERN int mpr_rank(void);
 MPR_EXTERN int mpr_size(void);
-/* Online CPUs of this host (multiprocessing.cpu_count()). */
 MPR_EXTERN int mpr_cpu_count(void);
-/* Worker ranks not running a Process now. Rank 0 only; others get MPR_ERANK. */
+/* Ranks: rank 0 only (MPR_ERANK elsewhere).
+ * Worker ranks not running a Process now. */
 MPR_EXTERN int mpr_free_workers(void);
 
-/* The current process: "MainProcess" on rank 0, the Process name
+/* Ranks: any.
+ * The current process: "MainProcess" on rank 0, the Process name
  * ("Process-3") while a worker runs a target, "Worker-N" while it idles.
  * Borrowed strings, valid until the next mpr call on this rank. */
 MPR_EXTERN const char *mpr_self_name(void);
 MPR_EXTERN const char *mpr_self_host(void);
 MPR_EXTERN long mpr_self_pid(void);
 
-/* Fail the running task with a message, as an uncaught Python exception
+/* Ranks: any.
+ * Fail the running task with a message, as an uncaught Python exception
  * does: `return mpr_raise("bad input %d", x);` The Process's exit code
  * becomes 1 (Python's) and the message, with rank and host, reaches the
  * parent (mpr_process_error). Outside a task it only sets mpr_last_error. */
@@ -131,34 +193,44 @@ typedef int (*mpr_target)(const void *arg, size_t len);
 
 typedef struct mpr_process mpr_process;
 
-/* Ranks: rank 0 only (MPR_ERANK otherwise). Copies len bytes of arg; the
- * caller's buffer may be reused at once. *p is NULL on failure.
+/* Ranks: rank 0 only (MPR_ERANK elsewhere): rank 0 owns the worker ranks,
+ * and the Process object lives in its memory, so the other mpr_process_*
+ * calls are rank 0's too.
+ * Copies len bytes of arg; the caller's buffer may be reused at once. *p is
+ * NULL on failure.
  * Returns: MPR_OK, MPR_EINVAL (NULL p or fn, arg NULL with len > 0),
  * MPR_EFUNC (fn is not in a loaded object), MPR_ETOOBIG, MPR_ENOMEM. */
 MPR_EXTERN int mpr_process_new(mpr_process **p, mpr_target fn, const void *arg, size_t len);
-/* Like mpr_process_new with a name instead of "Process-N". */
+/* Ranks: rank 0 only. Like mpr_process_new with a name instead of
+ * "Process-N". */
 MPR_EXTERN int mpr_process_new_named(mpr_process **p, const char *name, mpr_target fn,
                                      const void *arg, size_t len);
-/* Runs the target on a free worker rank. Does not wait for it.
+/* Ranks: rank 0 only (MPR_ERANK elsewhere).
+ * Runs the target on a free worker rank. Does not wait for it.
  * Returns: MPR_OK, MPR_ENORANK (no worker free: the message says how many
  * ranks exist and how to launch more), MPR_ESTATE (already started), MPR_EMPI. */
 MPR_EXTERN int mpr_process_start(mpr_process *p);
-/* Waits up to timeout for the target to return. MPR_OK once it has ended;
- * MPR_ETIMEDOUT if it still runs (join again later); MPR_ESTATE if never
- * started. */
+/* Ranks: rank 0 only (the rank that made p).
+ * Waits up to timeout for the target to return. Returns: MPR_OK once it
+ * has ended, MPR_ESTATE if never started, MPR_EINVAL (NULL p).
+ * Timeout: MPR_ETIMEDOUT; the target still runs and mpr_process_exitcode
+ * stays -1 (Python's None); join again later. */
 MPR_EXTERN int mpr_process_join(mpr_process *p, double timeout);
-/* 1 between start and the end of the target, else 0; or an error code. */
+/* Ranks: rank 0 only (the rank that made p). Never block.
+ * is_alive: 1 between start and the end of the target, else 0; or an
+ * error code. exitcode: the target's return value once joined; -1 before
+ * (Python's None). error: mpr_raise's message ("rank 2 (host) Process-1:
+ * ..."), or "" if none; borrowed. name; rank (-1 before start); host (""
+ * before start); OS pid (0 before start). */
 MPR_EXTERN int mpr_process_is_alive(mpr_process *p);
-/* The target's return value once joined; -1 before (Python's None). */
 MPR_EXTERN int mpr_process_exitcode(const mpr_process *p);
-/* mpr_raise's message ("rank 2 (host) Process-1: ..."), or "" if none. Borrowed. */
 MPR_EXTERN const char *mpr_process_error(const mpr_process *p);
-/* Name, rank (-1 before start), host ("" before start), OS pid (0 before start). */
 MPR_EXTERN const char *mpr_process_name(const mpr_process *p);
 MPR_EXTERN int mpr_process_rank(const mpr_process *p);
 MPR_EXTERN const char *mpr_process_host(const mpr_process *p);
 MPR_EXTERN long mpr_process_pid(const mpr_process *p);
-/* Frees p; NULL is fine. A running process is joined first (its rank is
+/* Ranks: rank 0 only (the rank that made p).
+ * Frees p; NULL is fine. A running process is joined first (its rank is
  * needed back), as a Python Process object outlives its handle. */
 MPR_EXTERN void mpr_process_free(mpr_process *p);
 
@@ -181,68 +253,91 @@ typedef struct {
  * to MPR_ITEM_MAX. Returns: MPR_OK, MPR_ENOMEM, MPR_EMPI. */
 #define MPR_ITEM_MAX ((size_t)1 << 30)
 MPR_EXTERN int mpr_queue_new(mpr_queue *q, size_t maxsize);
-/* A JoinableQueue: every get is matched by a task_done; join waits for all. */
+/* Ranks: any.
+ * A JoinableQueue: every get is matched by a task_done; join waits for all. */
 MPR_EXTERN int mpr_joinable_queue_new(mpr_queue *q, size_t maxsize);
-/* Ranks: any. Blocks up to timeout while the queue is full.
- * Returns: MPR_OK, MPR_EFULL (timed out or nowait on a full queue),
- * MPR_ECLOSED (queue closed), MPR_ETOOBIG (len > MPR_ITEM_MAX), MPR_EINVAL. */
+/* Ranks: any. Blocks up to timeout while the queue is full (a put on an
+ * unbounded queue never blocks).
+ * Returns: MPR_OK, MPR_ECLOSED (queue closed), MPR_ETOOBIG (len >
+ * MPR_ITEM_MAX), MPR_EINVAL.
+ * Timeout: MPR_EFULL (queue.Full), nothing put; put_nowait on a full queue
+ * returns the same at once. */
 MPR_EXTERN int mpr_queue_put(mpr_queue q, const void *buf, size_t len, double timeout);
 MPR_EXTERN int mpr_queue_put_nowait(mpr_queue q, const void *buf, size_t len);
 /* Ranks: any. Blocks up to timeout while the queue is empty. Items of one
  * producer come out in the order it put them.
- * Returns: MPR_OK with *len set, MPR_EEMPTY (timed out or nowait on an
- * empty queue), MPR_ETRUNC (the item is larger than cap: *len is set to its
- * size and the item stays at the head of the queue), MPR_ECLOSED (closed and
- * drained), MPR_EINVAL. */
+ * Returns: MPR_OK with *len set, MPR_ETRUNC (the item is larger than cap:
+ * *len is set to its size and the item stays at the head of the queue),
+ * MPR_ECLOSED (closed and drained), MPR_EINVAL.
+ * Timeout: MPR_EEMPTY (queue.Empty), nothing taken; get_nowait on an empty
+ * queue returns the same at once. */
 MPR_EXTERN int mpr_queue_get(mpr_queue q, void *buf, size_t cap, size_t *len, double timeout);
 MPR_EXTERN int mpr_queue_get_nowait(mpr_queue q, void *buf, size_t cap, size_t *len);
-/* Typed helpers: a NUL-terminated string (cap counts the NUL), an int64. */
+/* Ranks: any.
+ * Typed helpers: a NUL-terminated string (cap counts the NUL), an int64.
+ * Timeout: as put and get, MPR_EFULL and MPR_EEMPTY. */
 MPR_EXTERN int mpr_queue_put_str(mpr_queue q, const char *s, double timeout);
 MPR_EXTERN int mpr_queue_get_str(mpr_queue q, char *buf, size_t cap, double timeout);
 MPR_EXTERN int mpr_queue_put_i64(mpr_queue q, int64_t v, double timeout);
 MPR_EXTERN int mpr_queue_get_i64(mpr_queue q, int64_t *v, double timeout);
-/* Items now queued (>= 0), 1/0 for empty and full, or an error code. Like
+/* Ranks: any.
+ * Items now queued (>= 0), 1/0 for empty and full, or an error code. Like
  * Python's, the answers may be stale by the time the caller acts. */
 MPR_EXTERN int mpr_queue_qsize(mpr_queue q);
 MPR_EXTERN int mpr_queue_empty(mpr_queue q);
 MPR_EXTERN int mpr_queue_full(mpr_queue q);
-/* No more puts, from any rank: put returns MPR_ECLOSED, get drains what is
+/* Ranks: any.
+ * No more puts, from any rank: put returns MPR_ECLOSED, get drains what is
  * left and then returns MPR_ECLOSED, and blocked getters wake. */
 MPR_EXTERN int mpr_queue_close(mpr_queue q);
-/* JoinableQueue: mark one gotten item done (MPR_EINVAL if more task_done
- * than items), and wait until every item put has been marked done. */
+/* Ranks: any.
+ * JoinableQueue: mark one gotten item done (MPR_EINVAL if more task_done
+ * than items), and wait until every item put has been marked done.
+ * Timeout (join): MPR_ETIMEDOUT, items are still unfinished. */
 MPR_EXTERN int mpr_queue_task_done(mpr_queue q);
 MPR_EXTERN int mpr_queue_join(mpr_queue q, double timeout);
-/* Frees the queue at its home; any rank, once. Items left are dropped. */
+/* Ranks: any, once for the queue (not once per rank).
+ * Frees the queue at its home. Items left are dropped. */
 MPR_EXTERN int mpr_queue_free(mpr_queue q);
 
 /* Ranks: any. A connected pair. duplex 1: both ends send and receive;
  * duplex 0: a receives only and b sends only (Python's Pipe(False)).
  * Returns: MPR_OK, MPR_ENOMEM, MPR_EMPI. */
 MPR_EXTERN int mpr_pipe_new(mpr_conn *a, mpr_conn *b, int duplex);
-/* Send len bytes to the other end. Does not wait for the receiver.
+/* Ranks: any.
+ * Send len bytes to the other end. Does not wait for the receiver.
  * Returns: MPR_OK, MPR_EPIPE (other end closed), MPR_ECLOSED (this end
  * closed), MPR_EINVAL (receive-only end), MPR_ETOOBIG. */
 MPR_EXTERN int mpr_conn_send(mpr_conn c, const void *buf, size_t len);
-/* Receive the next message, waiting up to timeout.
- * Returns: MPR_OK with *len set, MPR_ETIMEDOUT, MPR_EOF (the other end
- * closed and every message was received), MPR_ETRUNC (*len = needed size;
- * the message stays), MPR_ECLOSED (this end closed), MPR_EINVAL. */
+/* Ranks: any.
+ * Receive the next message, waiting up to timeout.
+ * Returns: MPR_OK with *len set, MPR_EOF (the other end closed and every
+ * message was received), MPR_ETRUNC (*len = needed size; the message
+ * stays), MPR_ECLOSED (this end closed), MPR_EINVAL.
+ * Timeout: MPR_ETIMEDOUT, nothing received. */
 MPR_EXTERN int mpr_conn_recv(mpr_conn c, void *buf, size_t cap, size_t *len, double timeout);
-/* 1 if recv would not block (a message or end of file is there), 0 if the
- * timeout passed first, or an error code. */
+/* Ranks: any.
+ * 1 if recv would not block (a message or end of file is there), or an
+ * error code.
+ * Timeout: 0 (Python's False). */
 MPR_EXTERN int mpr_conn_poll(mpr_conn c, double timeout);
-/* Close this end: the other end reads what was sent, then MPR_EOF. */
+/* Ranks: any.
+ * Close this end: the other end reads what was sent, then MPR_EOF. */
 MPR_EXTERN int mpr_conn_close(mpr_conn c);
+/* Ranks: any.
+ * Typed helpers: send a NUL-terminated string with its NUL; receive one
+ * into buf (cap counts the NUL), returning as mpr_conn_recv.
+ * Timeout (recv_str): MPR_ETIMEDOUT, as mpr_conn_recv. */
 MPR_EXTERN int mpr_conn_send_str(mpr_conn c, const char *s);
 MPR_EXTERN int mpr_conn_recv_str(mpr_conn c, char *buf, size_t cap, double timeout);
 
 /* -------------------------------------------------------------------- Pool */
 
 /* A pool of worker ranks (Python's multiprocessing.Pool). Rank 0 only: the
- * pool object lives on rank 0 and coordinates; its workers are free worker
- * ranks taken at mpr_pool_new and given back at join. Several pools may be
- * alive at once on disjoint ranks.
+ * pool object lives on rank 0 and coordinates, so every mpr_pool_*,
+ * mpr_imap_* and mpr_async_* call is rank 0's, the maker of the objects
+ * they take. Its workers are free worker ranks taken at mpr_pool_new and
+ * given back at join. Several pools may be alive at once on disjoint ranks.
  *
  * Callbacks of async results run on rank 0's main thread, inside whichever
  * pool call (get, wait, ready, apply_async, map_async, join, next) notices
@@ -265,16 +360,19 @@ typedef struct {
                              if unset, when stderr is a terminal and a map runs > 2 s */
 } mpr_pool_options;
 
-/* nworkers 0 takes every free worker rank.
+/* Ranks: rank 0 only (MPR_ERANK elsewhere).
+ * nworkers 0 takes every free worker rank.
  * Returns: MPR_OK; MPR_ENORANK (fewer free ranks than asked, or none: the
  * message says how many are free and which mpirun -n would fit);
  * MPR_ERANK (not rank 0); MPR_EINVAL; MPR_EFUNC (initializer not code). */
 MPR_EXTERN int mpr_pool_new(mpr_pool **p, int nworkers);
 MPR_EXTERN int mpr_pool_new_opts(mpr_pool **p, int nworkers, const mpr_pool_options *opts);
-/* Number of worker ranks in the pool. */
+/* Ranks: rank 0 only.
+ * Number of worker ranks in the pool. */
 MPR_EXTERN int mpr_pool_size(const mpr_pool *p);
 
-/* out[i] = fn(in[i]) for n items, blocking until all are done.
+/* Ranks: rank 0 only. The workers of the pool compute; rank 0 alone calls.
+ * out[i] = fn(in[i]) for n items, blocking until all are done.
  * chunksize 0: the static path, one contiguous block per worker by
  * MPI_Scatterv/MPI_Gatherv on the pool's communicator (used when the pool
  * has no other work in flight; else as chunksize 0 of map_async).
@@ -289,18 +387,23 @@ MPR_EXTERN int mpr_pool_size(const mpr_pool *p);
  * than INT32_MAX bytes, or n * size overflowing); MPR_EFUNC. */
 MPR_EXTERN int mpr_pool_map(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n, size_t in_size,
                             void *out, size_t out_size, size_t chunksize);
-/* map over a struct of arguments per item (Python's starmap): the same
+/* Ranks: rank 0 only.
+ * map over a struct of arguments per item (Python's starmap): the same
  * call, named for what it does; fn unpacks the struct. */
 MPR_EXTERN int mpr_pool_starmap(mpr_pool *p, mpr_map_fn fn, const void *args, size_t n,
                                 size_t args_size, void *out, size_t out_size, size_t chunksize);
 
-/* imap: results one by one, in order (ordered 1) or as they complete
+/* Ranks: rank 0 only.
+ * imap: results one by one, in order (ordered 1) or as they complete
  * (ordered 0, imap_unordered; each with its index). in is copied. */
 MPR_EXTERN int mpr_pool_imap(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n, size_t in_size,
                              size_t out_size, size_t chunksize, int ordered, mpr_imap **it);
-/* Next result into out (out_size bytes) and its item index. Returns MPR_OK;
- * MPR_EOF when every result was returned (StopIteration); MPR_ETIMEDOUT;
- * MPR_ETASK if that item failed (the iterator goes on with the next). */
+/* Ranks: rank 0 only.
+ * Next result into out (out_size bytes) and its item index. Returns MPR_OK;
+ * MPR_EOF when every result was returned (StopIteration); MPR_ETASK if that
+ * item failed (the iterator goes on with the next).
+ * Timeout: MPR_ETIMEDOUT (Python's TimeoutError); the iterator stays where
+ * it was. */
 MPR_EXTERN int mpr_imap_next(mpr_imap *it, void *out, size_t *index, double timeout);
 MPR_EXTERN void mpr_imap_free(mpr_imap *it);
 
@@ -308,7 +411,8 @@ MPR_EXTERN void mpr_imap_free(mpr_imap *it);
 typedef void (*mpr_callback)(const void *result, size_t len, void *user);
 typedef void (*mpr_error_callback)(int code, const char *message, void *user);
 
-/* Starts a map and returns at once. in is copied; out must stay valid until
+/* Ranks: rank 0 only.
+ * Starts a map and returns at once. in is copied; out must stay valid until
  * the result is ready (the one place mpr writes to caller memory later).
  * chunksize 0 picks ceil(n / (4 * workers)), as Python does. callback gets
  * (out, n * out_size) once all items are done; error_callback the first
@@ -318,7 +422,8 @@ MPR_EXTERN int mpr_pool_map_async(mpr_pool *p, mpr_map_fn fn, const void *in, si
                                   mpr_callback callback, mpr_error_callback error_callback,
                                   void *user, mpr_async **result);
 
-/* Runs fn(arg, len) once on a pool worker. fn's int return is its status
+/* Ranks: rank 0 only.
+ * Runs fn(arg, len) once on a pool worker. fn's int return is its status
  * (0 ok); its result is the bytes it passes to mpr_task_return (none: an
  * empty result, Python's None). arg is copied.
  * apply blocks and copies the result into res (cap bytes; *len set; too
@@ -328,21 +433,30 @@ MPR_EXTERN int mpr_pool_apply(mpr_pool *p, mpr_target fn, const void *arg, size_
 MPR_EXTERN int mpr_pool_apply_async(mpr_pool *p, mpr_target fn, const void *arg, size_t len,
                                     mpr_callback callback, mpr_error_callback error_callback,
                                     void *user, mpr_async **result);
-/* Inside a pool task: the bytes apply returns (copied). MPR_ESTATE elsewhere. */
+/* Ranks: a pool worker, inside a task of mpr_pool_apply or apply_async
+ * (MPR_ESTATE elsewhere).
+ * The bytes apply returns (copied). */
 MPR_EXTERN int mpr_task_return(const void *buf, size_t len);
 
-/* AsyncResult. get waits up to timeout and copies an apply's result bytes
+/* Ranks: rank 0 only.
+ * AsyncResult. get waits up to timeout and copies an apply's result bytes
  * (map results are already in the map's out buffer; pass NULL/0).
- * Returns MPR_OK, MPR_ETIMEDOUT, MPR_ETASK (the task failed; message as for
- * map), MPR_ETRUNC (cap too small; *len = size; get again). */
+ * Returns MPR_OK, MPR_ETASK (the task failed; message as for map),
+ * MPR_ETRUNC (cap too small; *len = size; get again). wait waits as get
+ * does and returns MPR_OK once the result is ready. ready: 1, 0, or an
+ * error; successful: 1/0 once ready, MPR_ESTATE before.
+ * Timeout (get, wait): MPR_ETIMEDOUT (get: Python's TimeoutError; wait:
+ * Python returns with ready() still False); the task runs on. */
 MPR_EXTERN int mpr_async_get(mpr_async *r, void *res, size_t cap, size_t *len, double timeout);
-MPR_EXTERN int mpr_async_wait(mpr_async *r, double timeout); /* MPR_OK or MPR_ETIMEDOUT */
-MPR_EXTERN int mpr_async_ready(mpr_async *r);                /* 1, 0, or an error */
-MPR_EXTERN int mpr_async_successful(mpr_async *r);           /* 1/0 once ready; MPR_ESTATE before */
-/* Frees the handle; the task itself runs on (its result is dropped). */
+MPR_EXTERN int mpr_async_wait(mpr_async *r, double timeout);
+MPR_EXTERN int mpr_async_ready(mpr_async *r);
+MPR_EXTERN int mpr_async_successful(mpr_async *r);
+/* Ranks: rank 0 only.
+ * Frees the handle; the task itself runs on (its result is dropped). */
 MPR_EXTERN void mpr_async_free(mpr_async *r);
 
-/* SPMD step: runs fn(comm, arg, len) at the same time on rank 0 and on
+/* Ranks: rank 0 only; mpr runs fn on the workers (they do not call this).
+ * SPMD step: runs fn(comm, arg, len) at the same time on rank 0 and on
  * every worker of the pool, where comm is the pool's communicator (rank 0
  * is comm rank 0, the workers 1..k). For collective work that Pool.map
  * cannot express, e.g. every rank writing its part of one HDF5 dataset
@@ -352,7 +466,8 @@ MPR_EXTERN void mpr_async_free(mpr_async *r);
 typedef int (*mpr_spmd_fn)(MPI_Comm comm, const void *arg, size_t len);
 MPR_EXTERN int mpr_pool_spmd(mpr_pool *p, mpr_spmd_fn fn, const void *arg, size_t len);
 
-/* close: no more tasks (later ones get MPR_ECLOSED). join (after close or
+/* Ranks: rank 0 only.
+ * close: no more tasks (later ones get MPR_ECLOSED). join (after close or
  * terminate): waits for every task, then gives the ranks back.
  * terminate: drops tasks not yet started, waits for running ones (a rank
  * cannot be killed), then stops the workers. free: terminates if needed. */
@@ -419,61 +534,70 @@ typedef struct {
     size_t len, pos;
     size_t count; /* items in the snapshot (pairs count 2) */
 } mpr_items;
-/* The next item, borrowed from it: 1 with *item and *len set, 0 at the end,
- * MPR_EINVAL if the snapshot is damaged. */
+/* Ranks: the rank that took the snapshot (data is in its memory).
+ * next: the next item, borrowed from it: 1 with *item and *len set, 0 at
+ * the end, MPR_EINVAL if the snapshot is damaged. free: frees the
+ * snapshot's data; a zeroed mpr_items is fine. */
 MPR_EXTERN int mpr_items_next(mpr_items *it, const void **item, size_t *len);
-/* Frees the snapshot's data; a zeroed mpr_items is fine. */
 MPR_EXTERN void mpr_items_free(mpr_items *it);
 
-/* Ranks: any. Starts a manager served by rank 0; *m is NULL on failure.
+/* Ranks: any.
+ * Starts a manager served by rank 0; *m is NULL on failure.
  * Returns: MPR_OK, MPR_EINVAL, MPR_ENOMEM, MPR_EMPI. */
 MPR_EXTERN int mpr_manager_start(mpr_manager **m);
-/* Frees every object of the manager at the server; parked calls on them
+/* Ranks: the rank that started m.
+ * Frees every object of the manager at the server; parked calls on them
  * (lock acquire, queue get) return MPR_ECLOSED, and so does every later
- * call on their handles or on m. Only on the rank that started m.
+ * call on their handles or on m.
  * Returns: MPR_OK, MPR_ECLOSED (already shut down), MPR_EMPI. */
 MPR_EXTERN int mpr_manager_shutdown(mpr_manager *m);
-/* Shuts down if still running, then frees m; NULL is fine. */
+/* Ranks: the rank that started m.
+ * Shuts down if still running, then frees m; NULL is fine. */
 MPR_EXTERN void mpr_manager_free(mpr_manager *m);
 
-/* Object constructors, on the rank that started m. Each returns MPR_OK,
- * MPR_ECLOSED (m was shut down), MPR_ENOMEM, MPR_EINVAL, MPR_EMPI. */
+/* Ranks: the rank that started m; the handles they make work on any rank.
+ * Object constructors. Each returns MPR_OK, MPR_ECLOSED (m was shut down),
+ * MPR_ENOMEM, MPR_EINVAL, MPR_EMPI. */
 MPR_EXTERN int mpr_manager_list(mpr_manager *m, mpr_list *l);
 MPR_EXTERN int mpr_manager_dict(mpr_manager *m, mpr_dict *d);
-/* A value of len bytes (len <= MPR_ITEM_MAX), set to init. */
+/* Ranks: the rank that started m.
+ * A value of len bytes (len <= MPR_ITEM_MAX), set to init. */
 MPR_EXTERN int mpr_manager_value(mpr_manager *m, mpr_mvalue *v, const void *init, size_t len);
 MPR_EXTERN int mpr_manager_value_i64(mpr_manager *m, mpr_mvalue *v, int64_t init);
 MPR_EXTERN int mpr_manager_lock(mpr_manager *m, mpr_mlock *l);
 MPR_EXTERN int mpr_manager_rlock(mpr_manager *m, mpr_mlock *l);
-/* manager.Queue() / JoinableQueue(): an mpr_queue, used with the
+/* Ranks: the rank that started m.
+ * manager.Queue() / JoinableQueue(): an mpr_queue, used with the
  * mpr_queue_* calls like any queue, and freed with the manager. */
 MPR_EXTERN int mpr_manager_queue(mpr_manager *m, mpr_queue *q, size_t maxsize);
 MPR_EXTERN int mpr_manager_joinable_queue(mpr_manager *m, mpr_queue *q, size_t maxsize);
 
-/* list. Indices are Python's: -1 is the last item.
+/* Ranks: any.
+ * list. Indices are Python's: -1 is the last item.
  * append/extend/insert: extend adds n items of item_size bytes each (an
  * array of structs or of int64). insert at len or past it appends, before
- * -len or past it prepends, as Python's does. */
+ * -len or past it prepends, as Python's does.
+ * get: l[index] into buf; MPR_ERANGE, MPR_ETRUNC as above.
+ * set: l[index] = item; MPR_ERANGE.
+ * pop: remove l[index] and return it; MPR_ETRUNC leaves it in place.
+ * len: len(l) (>= 0), or an error code.
+ * snapshot: list(l), every item, taken at one instant. */
 MPR_EXTERN int mpr_list_append(mpr_list l, const void *buf, size_t len);
 MPR_EXTERN int mpr_list_append_str(mpr_list l, const char *s);
 MPR_EXTERN int mpr_list_append_i64(mpr_list l, int64_t v);
 MPR_EXTERN int mpr_list_extend(mpr_list l, const void *items, size_t item_size, size_t n);
 MPR_EXTERN int mpr_list_insert(mpr_list l, int64_t index, const void *buf, size_t len);
-/* get: l[index] into buf. MPR_ERANGE, MPR_ETRUNC as above. */
 MPR_EXTERN int mpr_list_get(mpr_list l, int64_t index, void *buf, size_t cap, size_t *len);
 MPR_EXTERN int mpr_list_get_str(mpr_list l, int64_t index, char *buf, size_t cap);
 MPR_EXTERN int mpr_list_get_i64(mpr_list l, int64_t index, int64_t *v);
-/* set: l[index] = item. MPR_ERANGE. */
 MPR_EXTERN int mpr_list_set(mpr_list l, int64_t index, const void *buf, size_t len);
 MPR_EXTERN int mpr_list_set_i64(mpr_list l, int64_t index, int64_t v);
-/* pop: remove l[index] and return it; MPR_ETRUNC leaves it in place. */
 MPR_EXTERN int mpr_list_pop(mpr_list l, int64_t index, void *buf, size_t cap, size_t *len);
-/* len(l) (>= 0), or an error code. */
 MPR_EXTERN int mpr_list_len(mpr_list l);
-/* list(l): every item, taken at one instant. */
 MPR_EXTERN int mpr_list_snapshot(mpr_list l, mpr_items *out);
 
-/* dict. Keys and values are bytes; the _str/_i64 helpers take a C-string
+/* Ranks: any.
+ * dict. Keys and values are bytes; the _str/_i64 helpers take a C-string
  * key. Iteration order is insertion order, as in Python.
  * get: MPR_ENOTFOUND for a missing key, MPR_ETRUNC as above.
  * delete: MPR_ENOTFOUND for a missing key.
@@ -493,11 +617,13 @@ MPR_EXTERN int mpr_dict_set_str(mpr_dict d, const char *key, const char *val);
 MPR_EXTERN int mpr_dict_get_str(mpr_dict d, const char *key, char *buf, size_t cap);
 MPR_EXTERN int mpr_dict_set_i64(mpr_dict d, const char *key, int64_t v);
 MPR_EXTERN int mpr_dict_get_i64(mpr_dict d, const char *key, int64_t *v);
-/* d.keys(); d.items() as key, value, key, value, ... */
+/* Ranks: any.
+ * d.keys(); d.items() as key, value, key, value, ... */
 MPR_EXTERN int mpr_dict_keys(mpr_dict d, mpr_items *out);
 MPR_EXTERN int mpr_dict_items(mpr_dict d, mpr_items *out);
 
-/* Value. get/set copy bytes; set may change the size. fetch_add_i64 adds
+/* Ranks: any.
+ * Value. get/set copy bytes; set may change the size. fetch_add_i64 adds
  * delta atomically at the server and returns the old value in *old (may be
  * NULL); it needs an 8-byte value (MPR_EINVAL otherwise). */
 MPR_EXTERN int mpr_mvalue_get(mpr_mvalue v, void *buf, size_t cap, size_t *len);
@@ -506,12 +632,14 @@ MPR_EXTERN int mpr_mvalue_get_i64(mpr_mvalue v, int64_t *out);
 MPR_EXTERN int mpr_mvalue_set_i64(mpr_mvalue v, int64_t x);
 MPR_EXTERN int mpr_mvalue_fetch_add_i64(mpr_mvalue v, int64_t delta, int64_t *old);
 
-/* Lock / RLock. acquire waits up to timeout at the server (negative: for
- * ever, 0: try once) and returns MPR_OK or MPR_ETIMEDOUT. A Lock is not
+/* Ranks: any.
+ * Lock / RLock. acquire waits up to timeout at the server (negative: for
+ * ever, 0: try once) and returns MPR_OK. A Lock is not
  * reentrant (a second acquire by its holder waits) and any rank may release
  * it; an RLock belongs to the acquiring rank, counts recursion, and only
  * that rank may release it. release returns MPR_ESTATE for a Lock that is
- * not held or an RLock this rank does not hold. */
+ * not held or an RLock this rank does not hold.
+ * Timeout (acquire): MPR_ETIMEDOUT (Python's False), not acquired. */
 MPR_EXTERN int mpr_mlock_acquire(mpr_mlock l, double timeout);
 MPR_EXTERN int mpr_mlock_release(mpr_mlock l);
 
@@ -536,20 +664,36 @@ MPR_EXTERN int mpr_mlock_release(mpr_mlock l);
  * Element values are passed by pointer to a C object of that type.
  *
  * Blocking calls take a timeout in seconds (negative: forever, 0: try
- * once) and wait with mpr's backoff: a waiting rank sleeps rather than
+ * once; what they return then follows the rule at the top of this file)
+ * and wait with mpr's backoff: a waiting rank sleeps rather than
  * spins, so the holder of a lock gets the core on an oversubscribed node. */
 
-/* Bytes of one element of a typecode, 0 for an unknown code. Any rank. */
+/* Ranks: any, before mpr_init too.
+ * Bytes of one element of a typecode, 0 for an unknown code. */
 MPR_EXTERN size_t mpr_typecode_size(char typecode);
 
+/* Lock and RLock. The other kinds have the same layout but are types of
+ * their own, so that passing an Event to mpr_lock_acquire does not compile. */
 typedef struct {
     int32_t home;    /* world rank of the leader of the node that holds it */
     uint32_t kind;   /* object kind, checked on use */
     uint64_t offset; /* byte offset in the home node's heap */
 } mpr_lock;
-typedef mpr_lock mpr_semaphore;
-typedef mpr_lock mpr_event;
-typedef mpr_lock mpr_barrier;
+typedef struct { /* Semaphore and BoundedSemaphore */
+    int32_t home;
+    uint32_t kind;
+    uint64_t offset;
+} mpr_semaphore;
+typedef struct {
+    int32_t home;
+    uint32_t kind;
+    uint64_t offset;
+} mpr_event;
+typedef struct {
+    int32_t home;
+    uint32_t kind;
+    uint64_t offset;
+} mpr_barrier;
 typedef struct {
     int32_t home;
     uint32_t kind;
@@ -570,134 +714,173 @@ typedef struct {
     uint64_t lock;
 } mpr_array;
 
-/* Value(typecode, init, lock=...). Ranks: any. init points to one element
- * (NULL: zero). lock 1 gives it an RLock (mpr_value_get_lock), as Python's
+/* Ranks: any.
+ * Value(typecode, init, lock=...). init points to one element (NULL:
+ * zero). lock 1 gives it an RLock (mpr_value_get_lock), as Python's
  * default lock=True; lock 0 is RawValue. Returns: MPR_OK, MPR_EINVAL (bad
  * typecode, NULL v), MPR_ENOMEM (heap full: the message gives the sizes),
  * MPR_EMPI. */
 MPR_EXTERN int mpr_value_new(mpr_value *v, char typecode, const void *init, int lock);
-/* v.value and v.value = x: one atomic load or store of the element.
- * Ranks: any; never blocks for long. Returns: MPR_OK, MPR_EINVAL (not a
- * Value handle), MPR_EMPI. */
+/* Ranks: any.
+ * v.value and v.value = x: one atomic load or store of the element; never
+ * blocks for long. Returns: MPR_OK, MPR_EINVAL (not a Value handle),
+ * MPR_EMPI. */
 MPR_EXTERN int mpr_value_load(mpr_value v, void *out);
 MPR_EXTERN int mpr_value_store(mpr_value v, const void *in);
-/* Atomically adds *delta and gives the old value in *old (may be NULL).
+/* Ranks: any.
+ * Atomically adds *delta and gives the old value in *old (may be NULL).
  * Returns: MPR_OK, MPR_EINVAL, MPR_EMPI. */
 MPR_EXTERN int mpr_value_fetch_add(mpr_value v, const void *delta, void *old);
-/* If the value equals *expected, stores *desired. Floats compare as bits.
+/* Ranks: any.
+ * If the value equals *expected, stores *desired. Floats compare as bits.
  * *old (may be NULL) gets the value seen. Returns: 1 swapped, 0 not,
  * MPR_EINVAL, MPR_EMPI. */
 MPR_EXTERN int mpr_value_compare_and_swap(mpr_value v, const void *expected, const void *desired,
                                           void *old);
-/* v.get_lock(): the Value's RLock. Returns: MPR_OK, MPR_ESTATE (raw Value). */
+/* Ranks: any.
+ * v.get_lock(): the Value's RLock. Returns: MPR_OK, MPR_ESTATE (raw Value). */
 MPR_EXTERN int mpr_value_get_lock(mpr_value v, mpr_lock *lock);
 MPR_EXTERN char mpr_value_typecode(mpr_value v);
 
-/* Array(typecode, length or initializer, lock=...). Ranks: any. init
- * points to length elements (NULL: zeros). Returns: MPR_OK, MPR_EINVAL
- * (bad typecode, length 0 or > INT32_MAX), MPR_ENOMEM (heap full), MPR_EMPI. */
+/* Ranks: any.
+ * Array(typecode, length or initializer, lock=...). init points to length
+ * elements (NULL: zeros). Returns: MPR_OK, MPR_EINVAL (bad typecode,
+ * length 0 or > INT32_MAX), MPR_ENOMEM (heap full), MPR_EMPI. */
 MPR_EXTERN int mpr_array_new(mpr_array *a, char typecode, size_t length, const void *init,
                              int lock);
-/* a[start:start+n] read into out / written from in, element by element
+/* Ranks: any.
+ * a[start:start+n] read into out / written from in, element by element
  * atomically. Returns: MPR_OK, MPR_EINVAL (range outside the array), MPR_EMPI. */
 MPR_EXTERN int mpr_array_read(mpr_array a, size_t start, size_t n, void *out);
 MPR_EXTERN int mpr_array_write(mpr_array a, size_t start, size_t n, const void *in);
-/* Atomics on element index, as mpr_value_fetch_add/compare_and_swap. */
+/* Ranks: any.
+ * Atomics on element index, as mpr_value_fetch_add/compare_and_swap. */
 MPR_EXTERN int mpr_array_fetch_add(mpr_array a, size_t index, const void *delta, void *old);
 MPR_EXTERN int mpr_array_compare_and_swap(mpr_array a, size_t index, const void *expected,
                                           const void *desired, void *old);
-/* a.get_lock(). Returns: MPR_OK, MPR_ESTATE (raw Array). */
+/* Ranks: any.
+ * a.get_lock(). Returns: MPR_OK, MPR_ESTATE (raw Array). */
 MPR_EXTERN int mpr_array_get_lock(mpr_array a, mpr_lock *lock);
-/* len(a) and its typecode; never fail. */
+/* Ranks: any.
+ * len(a) and its typecode; never fail. */
 MPR_EXTERN size_t mpr_array_len(mpr_array a);
 MPR_EXTERN char mpr_array_typecode(mpr_array a);
-/* The elements in this node's shared memory, for plain C loads and stores
+/* Ranks: any.
+ * The elements in this node's shared memory, for plain C loads and stores
  * (unsynchronized: mix them with the calls above only under a lock, or to
  * show a race). NULL when the array lives on another node (or with
  * MPR_NODE_SPLIT=rank on another rank). */
 MPR_EXTERN void *mpr_array_ptr(mpr_array a);
 
-/* Lock(): any rank may release it, as in Python. RLock(): only the owner
- * releases, once per acquire. Ranks: any. Returns: MPR_OK, MPR_ENOMEM,
- * MPR_EMPI. */
+/* Ranks: any.
+ * Lock(): any rank may release it, as in Python. RLock(): only the owner
+ * releases, once per acquire. Returns: MPR_OK, MPR_ENOMEM, MPR_EMPI. */
 MPR_EXTERN int mpr_lock_new(mpr_lock *l);
 MPR_EXTERN int mpr_rlock_new(mpr_lock *l);
-/* Waits up to timeout to acquire. An RLock held by this rank is taken
+/* Ranks: any.
+ * Waits up to timeout to acquire. An RLock held by this rank is taken
  * again at once (its count grows); a Lock held by this rank deadlocks
- * until the timeout, as in Python. Returns: MPR_OK, MPR_ETIMEDOUT (not
- * acquired in time; at once for timeout 0), MPR_EINVAL (not a lock). */
+ * until the timeout, as in Python. Returns: MPR_OK, MPR_EINVAL (not a lock).
+ * Timeout: MPR_ETIMEDOUT (Python's False), not acquired; at once for
+ * timeout 0. */
 MPR_EXTERN int mpr_lock_acquire(mpr_lock l, double timeout);
-/* Returns: MPR_OK, MPR_ESTATE (Lock not held, or RLock not held by this
+/* Ranks: any for a Lock; for an RLock, the rank that holds it.
+ * Returns: MPR_OK, MPR_ESTATE (Lock not held, or RLock not held by this
  * rank: Python's RuntimeError), MPR_EINVAL. */
 MPR_EXTERN int mpr_lock_release(mpr_lock l);
-/* 1 if held by this rank, 0 if not (free or another rank's), or MPR_EINVAL. */
+/* Ranks: any.
+ * 1 if held by this rank, 0 if not (free or another rank's), or MPR_EINVAL. */
 MPR_EXTERN int mpr_lock_is_mine(mpr_lock l);
 
-/* Semaphore(value) and BoundedSemaphore(value). Ranks: any. Returns:
- * MPR_OK, MPR_EINVAL (value < 0), MPR_ENOMEM, MPR_EMPI. */
+/* Ranks: any.
+ * Semaphore(value) and BoundedSemaphore(value). Returns: MPR_OK,
+ * MPR_EINVAL (value < 0), MPR_ENOMEM, MPR_EMPI. */
 MPR_EXTERN int mpr_semaphore_new(mpr_semaphore *s, int64_t value);
 MPR_EXTERN int mpr_bounded_semaphore_new(mpr_semaphore *s, int64_t value);
-/* Decrements when positive, waiting up to timeout. Returns: MPR_OK,
- * MPR_ETIMEDOUT, MPR_EINVAL. */
+/* Ranks: any.
+ * Decrements when positive, waiting up to timeout. Returns: MPR_OK,
+ * MPR_EINVAL.
+ * Timeout: MPR_ETIMEDOUT (Python's False), the value unchanged. */
 MPR_EXTERN int mpr_semaphore_acquire(mpr_semaphore s, double timeout);
-/* Increments; any rank. Returns: MPR_OK, MPR_ESTATE (a BoundedSemaphore
- * released past its initial value: Python's ValueError; no effect), MPR_EINVAL. */
+/* Ranks: any.
+ * Increments. Returns: MPR_OK, MPR_ESTATE (a BoundedSemaphore released
+ * past its initial value: Python's ValueError; no effect), MPR_EINVAL. */
 MPR_EXTERN int mpr_semaphore_release(mpr_semaphore s);
-/* The current value (>= 0), or MPR_EINVAL; stale once returned. */
+/* Ranks: any.
+ * The current value (>= 0), or MPR_EINVAL; stale once returned. */
 MPR_EXTERN int64_t mpr_semaphore_value(mpr_semaphore s);
 
-/* Event(). Ranks: any. set/clear never block. Returns: MPR_OK, MPR_ENOMEM,
- * MPR_EINVAL, MPR_EMPI. */
+/* Ranks: any.
+ * Event(). set/clear never block. Returns: MPR_OK, MPR_ENOMEM, MPR_EINVAL,
+ * MPR_EMPI. */
 MPR_EXTERN int mpr_event_new(mpr_event *e);
 MPR_EXTERN int mpr_event_set(mpr_event e);
 MPR_EXTERN int mpr_event_clear(mpr_event e);
-/* 1 if set, 0 if not, or MPR_EINVAL. */
+/* Ranks: any.
+ * 1 if set, 0 if not, or MPR_EINVAL. */
 MPR_EXTERN int mpr_event_is_set(mpr_event e);
-/* Waits up to timeout for the flag. Returns 1 (set), 0 (timed out), MPR_EINVAL. */
+/* Ranks: any.
+ * Waits up to timeout for the flag. Returns 1 (set), MPR_EINVAL.
+ * Timeout: 0 (Python's False). */
 MPR_EXTERN int mpr_event_wait(mpr_event e, double timeout);
 
-/* Condition(lock): lock is a Lock or RLock handle (NULL: a new RLock, as
- * Python). Ranks: any. Returns: MPR_OK, MPR_EINVAL, MPR_ENOMEM, MPR_EMPI. */
+/* Ranks: any.
+ * Condition(lock): lock is a Lock or RLock handle (NULL: a new RLock, as
+ * Python). Returns: MPR_OK, MPR_EINVAL, MPR_ENOMEM, MPR_EMPI. */
 MPR_EXTERN int mpr_condition_new(mpr_condition *c, const mpr_lock *lock);
-/* The Condition's lock: acquire/release it with mpr_lock_*. */
+/* Ranks: any.
+ * The Condition's lock: acquire/release it with mpr_lock_*. */
 MPR_EXTERN mpr_lock mpr_condition_lock(mpr_condition c);
-/* Caller holds the lock. Releases it (fully, for an RLock), waits up to
- * timeout for a notify, and reacquires it (without timeout) before
- * returning. Returns 1 (notified), 0 (timed out), MPR_ESTATE (lock not
- * held by this rank), MPR_EINVAL. */
+/* Ranks: the holder of the Condition's lock (MPR_ESTATE elsewhere).
+ * Releases the lock (fully, for an RLock), waits up to timeout for a
+ * notify, and reacquires it (without timeout) before returning.
+ * Returns 1 (notified), MPR_ESTATE (lock not held by this rank), MPR_EINVAL.
+ * Timeout: 0 (Python's False), with the lock held again. */
 MPR_EXTERN int mpr_condition_wait(mpr_condition c, double timeout);
-/* Waits until pred(ctx) is non-zero, at most timeout in all; returns the
- * last pred value (0 on timeout), or MPR_ESTATE/MPR_EINVAL. */
+/* Ranks: the holder of the Condition's lock, as mpr_condition_wait.
+ * Waits until pred(ctx) is non-zero, at most timeout in all; returns the
+ * last pred value, or MPR_ESTATE/MPR_EINVAL.
+ * Timeout: the last pred value, 0 (Python's too), with the lock held. */
 MPR_EXTERN int mpr_condition_wait_for(mpr_condition c, int (*pred)(void *ctx), void *ctx,
                                       double timeout);
-/* Caller holds the lock. Wakes up to n waiters (the longest waiting
- * first) / all of them. Returns the number woken (>= 0), MPR_ESTATE
- * (lock not held), MPR_EINVAL (n < 0, or a damaged handle). */
+/* Ranks: the holder of the Condition's lock (MPR_ESTATE elsewhere).
+ * Wakes up to n waiters (the longest waiting first) / all of them.
+ * Returns the number woken (>= 0), MPR_ESTATE (lock not held), MPR_EINVAL
+ * (n < 0, or a damaged handle). */
 MPR_EXTERN int mpr_condition_notify(mpr_condition c, int n);
 MPR_EXTERN int mpr_condition_notify_all(mpr_condition c);
 
-/* Barrier(parties). Ranks: any. Returns: MPR_OK, MPR_EINVAL (parties < 1),
- * MPR_ENOMEM, MPR_EMPI. */
+/* Ranks: any.
+ * Barrier(parties). Returns: MPR_OK, MPR_EINVAL (parties < 1), MPR_ENOMEM,
+ * MPR_EMPI. */
 MPR_EXTERN int mpr_barrier_new(mpr_barrier *b, int parties);
-/* Waits until `parties` ranks have called wait. Returns the arrival index
+/* Ranks: any.
+ * Waits until `parties` ranks have called wait. Returns the arrival index
  * in [0, parties) (each index once per round), or MPR_EBROKEN: the barrier
- * is or becomes broken (abort, reset while waiting, or a waiter's timeout:
- * the rank that timed out breaks it and gets MPR_EBROKEN too, as Python's
- * BrokenBarrierError); MPR_EINVAL. */
+ * is or becomes broken (abort, reset while waiting, or a waiter's
+ * timeout); MPR_EINVAL.
+ * Timeout: MPR_EBROKEN (Python's BrokenBarrierError): the rank that timed
+ * out breaks the barrier, so the other waiters get MPR_EBROKEN too. */
 MPR_EXTERN int mpr_barrier_wait(mpr_barrier b, double timeout);
-/* Breaks the barrier: current and later waiters get MPR_EBROKEN. */
+/* Ranks: any.
+ * Breaks the barrier: current and later waiters get MPR_EBROKEN. */
 MPR_EXTERN int mpr_barrier_abort(mpr_barrier b);
-/* Back to the empty, unbroken state; ranks waiting now get MPR_EBROKEN. */
+/* Ranks: any.
+ * Back to the empty, unbroken state; ranks waiting now get MPR_EBROKEN. */
 MPR_EXTERN int mpr_barrier_reset(mpr_barrier b);
-/* parties, ranks waiting now, 1/0 broken; or MPR_EINVAL. */
+/* Ranks: any.
+ * parties, ranks waiting now, 1/0 broken; or MPR_EINVAL. */
 MPR_EXTERN int mpr_barrier_parties(mpr_barrier b);
 MPR_EXTERN int mpr_barrier_n_waiting(mpr_barrier b);
 MPR_EXTERN int mpr_barrier_broken(mpr_barrier b);
 
-_Static_assert(sizeof(mpr_lock) == 16, "travels in task bytes");
-_Static_assert(sizeof(mpr_condition) == 32, "travels in task bytes");
-_Static_assert(sizeof(mpr_value) == 24, "travels in task bytes");
-_Static_assert(sizeof(mpr_array) == 32, "travels in task bytes");
+MPR_STATIC_ASSERT(sizeof(mpr_lock) == 16, "travels in task bytes");
+MPR_STATIC_ASSERT(sizeof(mpr_semaphore) == 16, "travels in task bytes");
+MPR_STATIC_ASSERT(sizeof(mpr_event) == 16, "travels in task bytes");
+MPR_STATIC_ASSERT(sizeof(mpr_barrier) == 16, "travels in task bytes");
+MPR_STATIC_ASSERT(sizeof(mpr_condition) == 32, "travels in task bytes");
+MPR_STATIC_ASSERT(sizeof(mpr_value) == 24, "travels in task bytes");
+MPR_STATIC_ASSERT(sizeof(mpr_array) == 32, "travels in task bytes");
 
 /* ------------------------------------------------------------ result cache */
 
@@ -707,19 +890,29 @@ _Static_assert(sizeof(mpr_array) == 32, "travels in task bytes");
  * meaning of a result changes. Nothing read is trusted: a damaged entry or
  * file is reported (stderr), counted and treated as a miss. Several ranks
  * and runs may share one file (HDF5 file locks; mpr waits for a lock up to
- * MPR_CACHE_LOCK_TIMEOUT seconds). Any rank; one thread. */
+ * MPR_CACHE_LOCK_TIMEOUT seconds). Any rank opens a cache; a handle is
+ * used by the rank and thread that opened it. */
 typedef struct mpr_cache mpr_cache;
 typedef void (*mpr_fn)(void); /* any function: cast it, (mpr_fn)my_task */
-/* Returns MPR_OK, MPR_EINVAL, MPR_ENOMEM, MPR_ETIMEDOUT (file locked). */
+/* Ranks: any.
+ * Returns MPR_OK, MPR_EINVAL, MPR_ENOMEM.
+ * Timeout: MPR_ETIMEDOUT when another holder kept the file's lock for
+ * MPR_CACHE_LOCK_TIMEOUT seconds; *c is NULL. */
 MPR_EXTERN int mpr_cache_open(mpr_cache **c, const char *path, const char *code_version);
-/* MPR_OK with the result in out (*out_len set); MPR_ENOTFOUND (a miss:
- * compute and put); MPR_ETRUNC (*out_len = size needed); MPR_EFUNC. */
+/* Ranks: the rank that opened c.
+ * MPR_OK with the result in out (*out_len set); MPR_ENOTFOUND (a miss:
+ * compute and put); MPR_ETRUNC (*out_len = size needed); MPR_EFUNC.
+ * Timeout: MPR_ETIMEDOUT, as mpr_cache_open, and nothing is counted. */
 MPR_EXTERN int mpr_cache_get(mpr_cache *c, mpr_fn fn, const void *arg, size_t len, void *out,
                              size_t cap, size_t *out_len);
-/* Stores (or replaces) the result for (fn, arg). */
+/* Ranks: the rank that opened c.
+ * Stores (or replaces) the result for (fn, arg).
+ * Timeout: MPR_ETIMEDOUT, as mpr_cache_open; nothing is stored. */
 MPR_EXTERN int mpr_cache_put(mpr_cache *c, mpr_fn fn, const void *arg, size_t len,
                              const void *value, size_t value_len);
-/* Hits, misses and damaged entries or files seen through this handle. */
+/* Ranks: the rank that opened c.
+ * stats: hits, misses and damaged entries or files seen through this
+ * handle. close: closes and frees c; NULL is fine. */
 MPR_EXTERN void mpr_cache_stats(const mpr_cache *c, uint64_t *hits, uint64_t *misses,
                                 uint64_t *damaged);
 MPR_EXTERN void mpr_cache_close(mpr_cache *c);
@@ -730,21 +923,26 @@ MPR_EXTERN void mpr_cache_close(mpr_cache *c);
  * `seed` is the same sequence on every rank and never overlaps another
  * stream. Give each task its own stream (its index) and a Monte Carlo
  * result depends on the seed and the tasks, not on the number of ranks.
- * Plain value, no allocation; any rank, any thread (one mpr_rng per thread). */
+ * Plain value, no allocation. */
 typedef struct {
     uint64_t key, stream, counter;
     uint32_t block[4];
     uint32_t used;
 } mpr_rng;
+/* Ranks: any, before mpr_init too, from any thread (one mpr_rng per thread).
+ * init: the stream's start; u32/u64: its next 32 or 64 bits. */
 MPR_EXTERN void mpr_rng_init(mpr_rng *r, uint64_t seed, uint64_t stream);
 MPR_EXTERN uint32_t mpr_rng_u32(mpr_rng *r);
 MPR_EXTERN uint64_t mpr_rng_u64(mpr_rng *r);
-/* A double in [0, 1) with 53 random bits. */
+/* Ranks: any, any thread.
+ * A double in [0, 1) with 53 random bits. */
 MPR_EXTERN double mpr_rng_uniform(mpr_rng *r);
-/* n such doubles, the same as n calls of mpr_rng_uniform but in one call
+/* Ranks: any, any thread.
+ * n such doubles, the same as n calls of mpr_rng_uniform but in one call
  * (numpy's random.uniform(0, 1, n)). */
 MPR_EXTERN void mpr_rng_fill_uniform(mpr_rng *r, double *out, size_t n);
-/* The raw block function: out = Philox4x32-10(counter, key). */
+/* Ranks: any, any thread.
+ * The raw block function: out = Philox4x32-10(counter, key). */
 MPR_EXTERN void mpr_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
 
 #ifdef __cplusplus
