@@ -66,6 +66,8 @@ static struct {
     MPI_Comm node;      /* this node's ranks */
     MPI_Win win;        /* the shared window; the leader is node rank 0 */
     int leader;         /* world rank of this node's leader */
+    int *leader_of;     /* world rank -> world rank of its node's leader */
+    int node_rank, node_size;
     unsigned char *mem; /* the leader's segment, mapped here */
     uint64_t heap_size;
     mpr__server server; /* the leader's, when the job spans nodes */
@@ -409,6 +411,8 @@ static int heap_fini(void)
     MPR_MPI_CALL(MPI_Ibarrier(shm.comm_shm, &req));
     MPR_CHECK(mpr__request_wait(&req, -1));
     mpr__server_stop(&shm.server);
+    free(shm.leader_of);
+    shm.leader_of = NULL;
     MPR_MPI_RELEASE(MPI_Win_unlock_all(shm.win));
     MPR_MPI_RELEASE(MPI_Win_free(&shm.win));
     MPR_MPI_RELEASE(MPI_Comm_free(&shm.node));
@@ -422,21 +426,43 @@ int mpr__heap_init(void)
     MPR_MPI_CALL(MPI_Comm_dup(MPI_COMM_WORLD, &shm.comm_shm));
     MPR_MPI_CALL(MPI_Comm_set_errhandler(shm.comm_shm, MPI_ERRORS_RETURN));
     MPR_CHECK(split_nodes());
-    int node_rank = 0, node_size = 0;
-    MPR_MPI_CALL(MPI_Comm_rank(shm.node, &node_rank));
-    MPR_MPI_CALL(MPI_Comm_size(shm.node, &node_size));
-    MPR_CHECK(open_window(node_rank));
+    MPR_MPI_CALL(MPI_Comm_rank(shm.node, &shm.node_rank));
+    MPR_MPI_CALL(MPI_Comm_size(shm.node, &shm.node_size));
+    MPR_CHECK(open_window(shm.node_rank));
     shm.leader = mpr__rt.rank;
     MPR_MPI_CALL(MPI_Bcast(&shm.leader, 1, MPI_INT, 0, shm.node));
+    shm.leader_of = malloc((size_t)mpr__rt.size * sizeof *shm.leader_of);
+    MPR_ASSERT(shm.leader_of);
+    MPR_MPI_CALL(MPI_Allgather(&shm.leader, 1, MPI_INT, shm.leader_of, 1, MPI_INT, shm.comm_shm));
     MPR_MPI_CALL(MPI_Barrier(shm.node));
     shm.up = true;
     mpr__at_finalize(MPR__FINI_HEAP, heap_fini);
-    if (node_rank == 0 && node_size < mpr__rt.size) {
-        /* Its one source: requests from ranks of other nodes. */
+    if (shm.node_rank == 0 && shm.node_size < mpr__rt.size)
+        /* Its first source: heap requests from ranks of other nodes. */
         mpr__server_add_messages(&shm.server, shm.comm_shm, MPR__TAG_SHM_REQ, serve_one);
-        MPR_CHECK(mpr__server_start(&shm.server, "shared-memory server"));
-    }
     return MPR_OK;
+}
+
+MPI_Comm mpr__node_comm(void) { return shm.node; }
+
+int mpr__node_rank(void) { return shm.node_rank; }
+
+int mpr__node_size(void) { return shm.node_size; }
+
+int mpr__node_leader_of(int world_rank)
+{
+    if (!shm.leader_of || world_rank < 0 || world_rank >= mpr__rt.size)
+        return -1;
+    return shm.leader_of[world_rank];
+}
+
+mpr__server *mpr__node_server(void) { return shm.node_rank == 0 ? &shm.server : NULL; }
+
+int mpr__node_server_start(void)
+{
+    if (shm.node_rank != 0 || shm.server.nsources == 0)
+        return MPR_OK;
+    return mpr__server_start(&shm.server, "node server");
 }
 
 /* ------------------------------------------------------------ allocation */

@@ -155,6 +155,8 @@ int mpr_init(int *argc, char ***argv)
     MPR_CHECK(gather_rank_info());
     MPR_CHECK(mpr__doorbell_init());
     MPR_CHECK(mpr__heap_init());
+    MPR_CHECK(mpr__channel_init());
+    MPR_CHECK(mpr__node_server_start());
     mpr__fault_install();
     mpr__output_init();
     mpr__rt.initialized = true;

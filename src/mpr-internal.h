@@ -52,7 +52,8 @@ enum {
     MPR__FINI_POOLS,     /* pool.c: terminate pools left open */
     MPR__FINI_PROCESSES, /* process.c: join every running Process */
     MPR__FINI_WORKERS,   /* lifecycle.c: STOP to every worker */
-    MPR__FINI_HEAP,      /* heap.c: collective; stops the heap server */
+    MPR__FINI_HEAP,      /* heap.c: collective; stops the node server */
+    MPR__FINI_CHANNELS,  /* ring.c, channel.c: the arena, the spilled items */
     MPR__FINI_SERVICE,   /* service.c: stops the service thread */
     MPR__FINI_DOORBELLS, /* doorbell.c */
     MPR__FINI_OUTPUT,    /* output.c: restores stdout */
@@ -172,6 +173,8 @@ enum {
     MPR__TAG_POOL_RES, /* pool comm, pool worker -> rank 0: a chunk's or task's result */
     MPR__TAG_SHM_REQ,  /* comm_shm, any rank -> node's heap server: an operation */
     MPR__TAG_SHM_REP,  /* comm_shm, heap server -> requester: its result */
+    MPR__TAG_CHAN_REQ, /* channel comm, any rank -> home node's server */
+    MPR__TAG_CHAN_REP, /* channel comm, home node's server -> requester */
 };
 
 /* A bounded writer and a bounded reader over bytes. The reader never reads
@@ -408,6 +411,18 @@ enum {
     MPR__OP_MDICT_ITEMS,
     MPR__OP_MDICT_SETDEFAULT,
     MPR__OP_SYNC, /* no object: answered once the client's earlier requests are */
+    /* channel.c: to a home node's server (never rank 0's service) */
+    MPR__OP_CHAN_NEW,
+    MPR__OP_CHAN_PUT,
+    MPR__OP_CHAN_GET,
+    MPR__OP_CHAN_POLL,
+    MPR__OP_CHAN_STATE,
+    MPR__OP_CHAN_CLOSE,
+    MPR__OP_CHAN_TASK_DONE,
+    MPR__OP_CHAN_JOIN,
+    MPR__OP_CHAN_FREE,
+    MPR__OP_CHAN_SPILL, /* posted: an item the ring had no room for */
+    MPR__OP_CHAN_FETCH, /* the spilled item a ticket names */
     MPR__OP_COUNT
 };
 
@@ -544,6 +559,78 @@ enum {
 /* Set in the kind of an unbounded queue: its puts may be posted (posted.c),
  * since they never block. The server stores the kind with the flag. */
 enum { MPR__KIND_UNBOUNDED = 0x80000000u };
+/* Set in the kind of a queue homed in a node's shared ring (channel.c),
+ * clear for one served by rank 0's service (a Manager's queue). */
+enum { MPR__KIND_RING = 0x00800000u }; /* a bit no ASCII kind has */
+
+/* ------------------------------------------------- ring.c, channel.c */
+
+/* heap.c's node: the ranks that share memory (or one rank each, with
+ * MPR_NODE_SPLIT=rank), their leader, and the leader's server thread, where
+ * heap.c and channel.c add their sources; lifecycle.c starts it. */
+MPI_Comm mpr__node_comm(void);
+int mpr__node_rank(void);
+int mpr__node_size(void);
+int mpr__node_leader_of(int world_rank); /* -1 for a rank outside the job */
+mpr__server *mpr__node_server(void);     /* NULL on a rank that leads no node */
+int mpr__node_server_start(void);
+
+/* ring.c: channels (a Queue: one lane; a Pipe: two) in this node's
+ * shared arena, used directly by the node's ranks. The calls try once;
+ * `wait` enrolls the caller as a waiter when it would block (it is woken
+ * by its doorbell), and mpr__ring_unwait takes it out when it gives up. */
+enum { MPR__RING_SPILL = 2 };
+enum { MPR__RING_WCLOSED = 1u, MPR__RING_RCLOSED = 2u };
+enum { MPR__RING_WAIT_GET, MPR__RING_WAIT_PUT, MPR__RING_WAIT_JOIN };
+typedef struct {
+    uint64_t items; /* in the ring and spilled */
+    uint64_t unfinished;
+    bool full;
+} mpr__ring_info;
+/* Where a get copies an item of len bytes: the caller's buffer, or a new
+ * one (the server's); NULL for no memory. */
+typedef void *(*mpr__ring_sink)(void *ctx, size_t len);
+int mpr__ring_init(void);
+bool mpr__ring_is_local(int32_t home);
+int mpr__ring_new(unsigned nlanes, uint64_t maxcount, bool joinable, uint64_t *id);
+int mpr__ring_free(uint64_t id);
+/* MPR_OK, MPR__RING_SPILL (hand the item to the server), MPR__WOULD_BLOCK,
+ * or an error (MPR_ECLOSED, MPR_EPIPE, MPR_ENOTFOUND, MPR_EINVAL). */
+int mpr__ring_put(uint64_t id, unsigned lane, const void *buf, size_t len, bool wait);
+/* MPR_OK (*ticket 0: copied to the sink; else fetch that spilled item),
+ * MPR_ETRUNC (*len needed, nothing taken), MPR__WOULD_BLOCK, MPR_EOF
+ * (write side closed and drained), or an error. */
+int mpr__ring_get(uint64_t id, unsigned lane, size_t cap, mpr__ring_sink sink, void *ctx,
+                  size_t *len, uint64_t *ticket, bool wait);
+void mpr__ring_unwait(uint64_t id, unsigned lane, int what);
+/* Server: puts a ticket for spilled item seq of len bytes if there is room. */
+int mpr__ring_ticket(uint64_t id, unsigned lane, uint64_t seq, uint64_t len, bool *placed);
+int mpr__ring_state(uint64_t id, unsigned lane, mpr__ring_info *out);
+/* MPR__READY when a get would not block, MPR__NOT_YET, or an error. */
+int mpr__ring_poll(uint64_t id, unsigned lane, bool wait);
+int mpr__ring_close(uint64_t id, unsigned lane, unsigned how);
+int mpr__ring_task_done(uint64_t id);
+int mpr__ring_join_ready(uint64_t id, bool wait);
+
+/* channel.c: the same operations from any rank. A rank of the home node
+ * uses the ring; any other sends one request per try to the home node's
+ * server, which also keeps the spilled items. home is the world rank of
+ * the home node's leader. Timeouts return MPR_ETIMEDOUT (callers name
+ * them: queue.Full, queue.Empty). */
+int mpr__channel_init(void);
+int mpr__chan_new(int32_t home, unsigned nlanes, uint64_t maxcount, bool joinable, uint64_t *id);
+int mpr__chan_put(int32_t home, uint64_t id, unsigned lane, const void *buf, size_t len,
+                  double timeout);
+int mpr__chan_get(int32_t home, uint64_t id, unsigned lane, void *buf, size_t cap, size_t *len,
+                  double timeout);
+int mpr__chan_poll(int32_t home, uint64_t id, unsigned lane, double timeout);
+int mpr__chan_state(int32_t home, uint64_t id, unsigned lane, mpr__ring_info *out);
+int mpr__chan_close(int32_t home, uint64_t id, unsigned lane, unsigned how);
+int mpr__chan_task_done(int32_t home, uint64_t id);
+int mpr__chan_join(int32_t home, uint64_t id, double timeout);
+int mpr__chan_free(int32_t home, uint64_t id);
+/* MPR_EINVAL unless home leads a node of the job. */
+int mpr__chan_check_home(int32_t home, const char *what);
 
 /* ---------------------------------------------- manager.c, mlist.c, mdict.c */
 

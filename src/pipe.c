@@ -28,7 +28,7 @@
 _Static_assert(sizeof(mpr_conn) == 16, "mpr_conn travels in task argument bytes");
 
 /* end flags in mpr_conn.end: bit 0 the end, then what it may do */
-enum { END_MASK = 1u, CAN_SEND = 2u, CAN_RECV = 4u };
+enum { END_MASK = 1u, CAN_SEND = 2u, CAN_RECV = 4u, IN_RING = 8u };
 
 typedef struct message {
     struct message *next;
@@ -174,11 +174,14 @@ const mpr__object_ops mpr__pipe_ops = {MPR__OP_PIPE_NEW, pipe_create, pipe_handl
 
 static int check_conn(const mpr_conn *c, unsigned need, const char *what)
 {
-    if (c->id == 0 || c->end > (END_MASK | CAN_SEND | CAN_RECV))
+    MPR_CHECK(mpr__require_init());
+    if (c->id == 0 || c->end > (END_MASK | CAN_SEND | CAN_RECV | IN_RING))
         return mpr__fail(MPR_EINVAL, "%s: not a pipe end (uninitialized or damaged handle)", what);
     if (!(c->end & need))
         return mpr__fail(MPR_EINVAL, "%s on a %s-only end of pipe %llu (Pipe(duplex=0))", what,
                          need == CAN_SEND ? "receive" : "send", (unsigned long long)c->id);
+    if (c->end & IN_RING)
+        return mpr__chan_check_home(c->home, what);
     return MPR_OK;
 }
 
@@ -187,19 +190,45 @@ static mpr__request conn_request(mpr_conn c, uint32_t op)
     return (mpr__request){.op = op, .kind = MPR__KIND_PIPE, .id = c.id, .end = c.end};
 }
 
-int mpr_pipe_new(mpr_conn *a, mpr_conn *b, int duplex)
+/* The inbox of end e is lane e: a send on e goes to lane 1 - e. */
+static unsigned own_inbox(mpr_conn c) { return c.end & END_MASK; }
+
+static unsigned peer_inbox(mpr_conn c) { return 1u - (c.end & END_MASK); }
+
+int mpr_pipe_new_opts(mpr_conn *a, mpr_conn *b, const mpr_pipe_opts *opts)
 {
-    if (!a || !b)
-        return mpr__fail(MPR_EINVAL, "mpr_pipe_new: out pointer is NULL");
+    if (!a || !b || !opts)
+        return mpr__fail(MPR_EINVAL, "mpr_pipe_new_opts: a pointer is NULL");
     memset(a, 0, sizeof *a);
     memset(b, 0, sizeof *b);
-    mpr__request req = {.op = MPR__OP_PIPE_NEW, .kind = MPR__KIND_PIPE, .arg = duplex != 0};
+    MPR_CHECK(mpr__require_init());
+    int at = opts->home == MPR_HOME_HERE ? mpr__rt.rank : opts->home;
+    int32_t home = mpr__node_leader_of(at);
+    if (home < 0)
+        return mpr__fail(MPR_EINVAL, "mpr_pipe_new_opts: home rank %d is not in the job (0..%d)",
+                         opts->home, mpr__rt.size - 1);
+    unsigned both = CAN_SEND | CAN_RECV, ring = IN_RING;
     uint64_t id = 0;
-    MPR_CHECK(mpr__call_simple(0, &req, &id));
-    unsigned both = CAN_SEND | CAN_RECV;
-    *a = (mpr_conn){.home = 0, .end = 0u | (duplex ? both : CAN_RECV), .id = id};
-    *b = (mpr_conn){.home = 0, .end = 1u | (duplex ? both : CAN_SEND), .id = id};
+    int rc = mpr__chan_new(home, 2, 0, false, &id);
+    if (rc == MPR_ENOMEM) {
+        MPR_INFO("%s; this pipe is served by rank 0 instead", mpr_last_error());
+        mpr__request req = {.op = MPR__OP_PIPE_NEW, .kind = MPR__KIND_PIPE,
+                            .arg = opts->duplex != 0};
+        MPR_CHECK(mpr__call_simple(0, &req, &id));
+        home = 0;
+        ring = 0;
+    } else {
+        MPR_CHECK(rc);
+    }
+    *a = (mpr_conn){.home = home, .end = 0u | ring | (opts->duplex ? both : CAN_RECV), .id = id};
+    *b = (mpr_conn){.home = home, .end = 1u | ring | (opts->duplex ? both : CAN_SEND), .id = id};
     return MPR_OK;
+}
+
+int mpr_pipe_new(mpr_conn *a, mpr_conn *b, int duplex)
+{
+    mpr_pipe_opts o = {.duplex = duplex, .home = MPR_HOME_HERE};
+    return mpr_pipe_new_opts(a, b, &o);
 }
 
 int mpr_conn_send(mpr_conn c, const void *buf, size_t len)
@@ -210,6 +239,8 @@ int mpr_conn_send(mpr_conn c, const void *buf, size_t len)
     if (len > MPR_ITEM_MAX)
         return mpr__fail(MPR_ETOOBIG, "a %zu-byte message exceeds the %zu-byte limit", len,
                          MPR_ITEM_MAX);
+    if (c.end & IN_RING)
+        return mpr__chan_put(c.home, c.id, peer_inbox(c), buf, len, -1);
     mpr__request req = conn_request(c, MPR__OP_PIPE_SEND);
     req.payload = buf;
     req.payload_len = len;
@@ -223,6 +254,8 @@ int mpr_conn_recv(mpr_conn c, void *buf, size_t cap, size_t *len, double timeout
         return mpr__fail(MPR_EINVAL, "mpr_conn_recv: len pointer is NULL");
     if (!buf && cap)
         return mpr__fail(MPR_EINVAL, "mpr_conn_recv: buf is NULL but cap is %zu", cap);
+    if (c.end & IN_RING)
+        return mpr__chan_get(c.home, c.id, own_inbox(c), buf, cap, len, timeout);
     mpr__request req = conn_request(c, MPR__OP_PIPE_RECV);
     req.arg = cap;
     req.timeout = timeout;
@@ -232,6 +265,8 @@ int mpr_conn_recv(mpr_conn c, void *buf, size_t cap, size_t *len, double timeout
 int mpr_conn_poll(mpr_conn c, double timeout)
 {
     MPR_CHECK(check_conn(&c, CAN_RECV, "poll"));
+    if (c.end & IN_RING)
+        return mpr__chan_poll(c.home, c.id, own_inbox(c), timeout);
     mpr__request req = conn_request(c, MPR__OP_PIPE_POLL);
     req.timeout = timeout;
     uint64_t ready = 0;
@@ -242,6 +277,11 @@ int mpr_conn_poll(mpr_conn c, double timeout)
 int mpr_conn_close(mpr_conn c)
 {
     MPR_CHECK(check_conn(&c, CAN_SEND | CAN_RECV, "close"));
+    if (c.end & IN_RING) {
+        /* Nothing more is received on this end, nor sent from it. */
+        MPR_CHECK(mpr__chan_close(c.home, c.id, own_inbox(c), MPR__RING_RCLOSED));
+        return mpr__chan_close(c.home, c.id, peer_inbox(c), MPR__RING_WCLOSED);
+    }
     mpr__request req = conn_request(c, MPR__OP_PIPE_CLOSE);
     return mpr__call_simple(c.home, &req, NULL);
 }

@@ -163,12 +163,22 @@ const mpr__object_ops mpr__queue_ops = {MPR__OP_QUEUE_NEW, queue_create, queue_h
 
 /* --------------------------------------------------------------- client */
 
+static bool in_ring(const mpr_queue *q) { return q->kind & MPR__KIND_RING; }
+
+static uint32_t base_kind(const mpr_queue *q)
+{
+    return q->kind & ~(MPR__KIND_UNBOUNDED | MPR__KIND_RING);
+}
+
 static int check_handle(const mpr_queue *q)
 {
-    uint32_t base = q->kind & ~MPR__KIND_UNBOUNDED;
+    MPR_CHECK(mpr__require_init());
+    uint32_t base = base_kind(q);
     if (base != MPR__KIND_QUEUE && base != MPR__KIND_JQUEUE)
         return mpr__fail(MPR_EINVAL, "not a queue handle (kind 0x%x): uninitialized or damaged",
                          q->kind);
+    if (in_ring(q))
+        return mpr__chan_check_home(q->home, "queue");
     if (q->home < 0 || q->home >= mpr__rt.size)
         return mpr__fail(MPR_EINVAL, "queue handle names rank %d, the job has %d ranks", q->home,
                          mpr__rt.size);
@@ -180,13 +190,10 @@ static mpr__request request(mpr_queue q, uint32_t op)
     return (mpr__request){.op = op, .kind = q.kind, .id = q.id, .timeout = 0};
 }
 
-/* owner: the id of the manager that owns the queue (manager.c), 0: none. */
-int mpr__queue_new_owned(mpr_queue *q, size_t maxsize, bool joinable, uint64_t owner)
+/* A queue served by rank 0's service: a Manager's (owner: its id), or any
+ * queue when the home node's channel slots are all in use. */
+static int new_served(mpr_queue *q, size_t maxsize, uint32_t kind, uint64_t owner)
 {
-    if (!q)
-        return mpr__fail(MPR_EINVAL, "mpr_queue_new: out pointer is NULL");
-    memset(q, 0, sizeof *q);
-    uint32_t kind = joinable ? MPR__KIND_JQUEUE : MPR__KIND_QUEUE;
     mpr__request req = {.op = MPR__OP_QUEUE_NEW, .kind = kind, .id = owner, .arg = maxsize};
     uint64_t id = 0;
     MPR_CHECK(mpr__call_simple(0, &req, &id));
@@ -194,11 +201,49 @@ int mpr__queue_new_owned(mpr_queue *q, size_t maxsize, bool joinable, uint64_t o
     return MPR_OK;
 }
 
-int mpr_queue_new(mpr_queue *q, size_t maxsize) { return mpr__queue_new_owned(q, maxsize, 0, 0); }
+int mpr__queue_new_owned(mpr_queue *q, size_t maxsize, bool joinable, uint64_t owner)
+{
+    if (!q)
+        return mpr__fail(MPR_EINVAL, "mpr_queue_new: out pointer is NULL");
+    memset(q, 0, sizeof *q);
+    MPR_CHECK(mpr__require_init());
+    return new_served(q, maxsize, joinable ? MPR__KIND_JQUEUE : MPR__KIND_QUEUE, owner);
+}
+
+int mpr_queue_new_opts(mpr_queue *q, const mpr_queue_opts *opts)
+{
+    if (!q || !opts)
+        return mpr__fail(MPR_EINVAL, "mpr_queue_new_opts: %s pointer is NULL", q ? "opts" : "out");
+    memset(q, 0, sizeof *q);
+    MPR_CHECK(mpr__require_init());
+    int at = opts->home == MPR_HOME_HERE ? mpr__rt.rank : opts->home;
+    int32_t home = mpr__node_leader_of(at);
+    if (home < 0)
+        return mpr__fail(MPR_EINVAL, "mpr_queue_new_opts: home rank %d is not in the job (0..%d)",
+                         opts->home, mpr__rt.size - 1);
+    uint32_t kind = opts->joinable ? MPR__KIND_JQUEUE : MPR__KIND_QUEUE;
+    uint64_t id = 0;
+    int rc = mpr__chan_new(home, 1, opts->maxsize, opts->joinable, &id);
+    if (rc == MPR_ENOMEM) {
+        MPR_INFO("%s; this queue is served by rank 0 instead", mpr_last_error());
+        return new_served(q, opts->maxsize, kind, 0);
+    }
+    MPR_CHECK(rc);
+    kind |= MPR__KIND_RING | (opts->maxsize ? 0 : MPR__KIND_UNBOUNDED);
+    *q = (mpr_queue){.home = home, .kind = kind, .id = id};
+    return MPR_OK;
+}
+
+int mpr_queue_new(mpr_queue *q, size_t maxsize)
+{
+    mpr_queue_opts o = {.maxsize = maxsize, .home = MPR_HOME_HERE};
+    return mpr_queue_new_opts(q, &o);
+}
 
 int mpr_joinable_queue_new(mpr_queue *q, size_t maxsize)
 {
-    return mpr__queue_new_owned(q, maxsize, 1, 0);
+    mpr_queue_opts o = {.maxsize = maxsize, .joinable = 1, .home = MPR_HOME_HERE};
+    return mpr_queue_new_opts(q, &o);
 }
 
 int mpr_queue_put(mpr_queue q, const void *buf, size_t len, double timeout)
@@ -209,6 +254,13 @@ int mpr_queue_put(mpr_queue q, const void *buf, size_t len, double timeout)
     if (len > MPR_ITEM_MAX)
         return mpr__fail(MPR_ETOOBIG, "a %zu-byte item exceeds the %zu-byte limit of one item", len,
                          MPR_ITEM_MAX);
+    if (in_ring(&q)) {
+        int rc = mpr__chan_put(q.home, q.id, 0, buf, len, timeout);
+        if (rc == MPR_ETIMEDOUT)
+            return mpr__fail(MPR_EFULL, "queue %llu stayed full for %.3g s",
+                             (unsigned long long)q.id, timeout);
+        return rc;
+    }
     mpr__request req = request(q, MPR__OP_QUEUE_PUT);
     req.timeout = timeout;
     req.payload = buf;
@@ -233,6 +285,16 @@ int mpr_queue_get(mpr_queue q, void *buf, size_t cap, size_t *len, double timeou
         return mpr__fail(MPR_EINVAL, "mpr_queue_get: len pointer is NULL");
     if (!buf && cap)
         return mpr__fail(MPR_EINVAL, "mpr_queue_get: buf is NULL but cap is %zu", cap);
+    if (in_ring(&q)) {
+        int rc = mpr__chan_get(q.home, q.id, 0, buf, cap, len, timeout);
+        if (rc == MPR_ETIMEDOUT)
+            return mpr__fail(MPR_EEMPTY, "queue %llu stayed empty for %.3g s",
+                             (unsigned long long)q.id, timeout);
+        if (rc == MPR_EOF)
+            return mpr__fail(MPR_ECLOSED, "queue %llu is closed and empty",
+                             (unsigned long long)q.id);
+        return rc;
+    }
     mpr__request req = request(q, MPR__OP_QUEUE_GET);
     req.timeout = timeout;
     req.arg = cap;
@@ -289,6 +351,13 @@ int mpr_queue_get_i64(mpr_queue q, int64_t *v, double timeout)
 static int query(mpr_queue q, uint64_t *count, int *full)
 {
     MPR_CHECK(check_handle(&q));
+    if (in_ring(&q)) {
+        mpr__ring_info info;
+        MPR_CHECK(mpr__chan_state(q.home, q.id, 0, &info));
+        *count = info.items;
+        *full = info.full;
+        return MPR_OK;
+    }
     mpr__request req = request(q, MPR__OP_QUEUE_QSIZE);
     mpr__reply rep;
     int rc = mpr__call(q.home, &req, &rep);
@@ -330,20 +399,38 @@ static int simple_op(mpr_queue q, uint32_t op, double timeout)
     return mpr__call_simple(q.home, &req, NULL);
 }
 
-int mpr_queue_close(mpr_queue q) { return simple_op(q, MPR__OP_QUEUE_CLOSE, 0); }
+int mpr_queue_close(mpr_queue q)
+{
+    MPR_CHECK(check_handle(&q));
+    if (in_ring(&q))
+        return mpr__chan_close(q.home, q.id, 0, MPR__RING_WCLOSED);
+    return simple_op(q, MPR__OP_QUEUE_CLOSE, 0);
+}
 
 int mpr_queue_task_done(mpr_queue q)
 {
-    if ((q.kind & ~MPR__KIND_UNBOUNDED) != MPR__KIND_JQUEUE)
+    MPR_CHECK(check_handle(&q));
+    if (base_kind(&q) != MPR__KIND_JQUEUE)
         return mpr__fail(MPR_EINVAL, "task_done needs a JoinableQueue (mpr_joinable_queue_new)");
+    if (in_ring(&q))
+        return mpr__chan_task_done(q.home, q.id);
     return simple_op(q, MPR__OP_QUEUE_TASK_DONE, 0);
 }
 
 int mpr_queue_join(mpr_queue q, double timeout)
 {
-    if ((q.kind & ~MPR__KIND_UNBOUNDED) != MPR__KIND_JQUEUE)
+    MPR_CHECK(check_handle(&q));
+    if (base_kind(&q) != MPR__KIND_JQUEUE)
         return mpr__fail(MPR_EINVAL, "join needs a JoinableQueue (mpr_joinable_queue_new)");
+    if (in_ring(&q))
+        return mpr__chan_join(q.home, q.id, timeout);
     return simple_op(q, MPR__OP_QUEUE_JOIN, timeout);
 }
 
-int mpr_queue_free(mpr_queue q) { return simple_op(q, MPR__OP_QUEUE_FREE, 0); }
+int mpr_queue_free(mpr_queue q)
+{
+    MPR_CHECK(check_handle(&q));
+    if (in_ring(&q))
+        return mpr__chan_free(q.home, q.id);
+    return simple_op(q, MPR__OP_QUEUE_FREE, 0);
+}

@@ -249,6 +249,23 @@ typedef struct {
     uint64_t id;
 } mpr_conn;
 
+/* Where an object lives: on the node of the rank given, or with
+ * MPR_HOME_HERE on the caller's node (what mpr_queue_new and mpr_pipe_new
+ * do). Ranks of the home node use the object in shared memory, with no
+ * message; ranks of other nodes reach it through the home node's server,
+ * one request per try. A zeroed opts struct homes the object on rank 0's
+ * node. */
+#define MPR_HOME_HERE (-1)
+typedef struct {
+    size_t maxsize; /* 0: unbounded */
+    int joinable;   /* 1: a JoinableQueue */
+    int home;       /* a rank whose node holds the queue, or MPR_HOME_HERE */
+} mpr_queue_opts;
+typedef struct {
+    int duplex; /* as mpr_pipe_new */
+    int home;   /* a rank whose node holds the pipe, or MPR_HOME_HERE */
+} mpr_pipe_opts;
+
 /* Ranks: any. maxsize 0 means unbounded. Items are bytes of any length up
  * to MPR_ITEM_MAX. Returns: MPR_OK, MPR_ENOMEM, MPR_EMPI. */
 #define MPR_ITEM_MAX ((size_t)1 << 30)
@@ -256,6 +273,10 @@ MPR_EXTERN int mpr_queue_new(mpr_queue *q, size_t maxsize);
 /* Ranks: any.
  * A JoinableQueue: every get is matched by a task_done; join waits for all. */
 MPR_EXTERN int mpr_joinable_queue_new(mpr_queue *q, size_t maxsize);
+/* Ranks: any.
+ * A Queue or JoinableQueue on the node opts->home names.
+ * Returns: MPR_OK, MPR_EINVAL (no such rank), MPR_ENOMEM, MPR_EMPI. */
+MPR_EXTERN int mpr_queue_new_opts(mpr_queue *q, const mpr_queue_opts *opts);
 /* Ranks: any. Blocks up to timeout while the queue is full (a put on an
  * unbounded queue never blocks).
  * Returns: MPR_OK, MPR_ECLOSED (queue closed), MPR_ETOOBIG (len >
@@ -304,6 +325,10 @@ MPR_EXTERN int mpr_queue_free(mpr_queue q);
  * duplex 0: a receives only and b sends only (Python's Pipe(False)).
  * Returns: MPR_OK, MPR_ENOMEM, MPR_EMPI. */
 MPR_EXTERN int mpr_pipe_new(mpr_conn *a, mpr_conn *b, int duplex);
+/* Ranks: any.
+ * A pipe on the node opts->home names.
+ * Returns: MPR_OK, MPR_EINVAL (no such rank), MPR_ENOMEM, MPR_EMPI. */
+MPR_EXTERN int mpr_pipe_new_opts(mpr_conn *a, mpr_conn *b, const mpr_pipe_opts *opts);
 /* Ranks: any.
  * Send len bytes to the other end. Does not wait for the receiver.
  * Returns: MPR_OK, MPR_EPIPE (other end closed), MPR_ECLOSED (this end

@@ -1,0 +1,574 @@
+/*
+ * channel.c — a Queue's or Pipe's operations from any rank: through the
+ * shared ring on the home node, through the home node's server elsewhere,
+ * and the server's keeping of spilled items.
+ *
+ * DESIGN
+ *   An object lives at a home node (ring.c). A rank of that node operates
+ *   on the ring itself: no message, no thread of any other rank. A rank of
+ *   another node sends each try as one request (request.c's format) to the
+ *   server thread of the home node's leader (the node server, which heap.c
+ *   also uses) and gets one reply; rank 0 takes no part unless it leads the
+ *   home node. Blocking calls wait with mpr__wait_until: on the home node
+ *   as an enrolled waiter woken by the doorbell, elsewhere by trying again
+ *   with the backoff (one request per try; issue "one hop across nodes"
+ *   parks them at the home instead).
+ *
+ *   Spilled items (ring.c) are sent by their producer to the node server
+ *   as posted requests (no reply); the server keeps them per lane in
+ *   arrival order and puts each one's ticket in the ring when there is
+ *   room, as the lane's consumers make it (they ring the server's bell).
+ *   A getter that takes a ticket fetches the item with one round trip.
+ *
+ * INVARIANTS
+ *   A lane's spilled items are ticketed in the order the server got them;
+ *   the ring counts an item spilled until its ticket is in.
+ */
+#include "mpr-internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------- spilled items */
+
+typedef struct spilled {
+    struct spilled *next;
+    uint64_t seq;
+    size_t len;
+    unsigned char data[];
+} spilled;
+
+typedef struct {
+    uint64_t id;
+    unsigned lane;
+    uint64_t next_seq;
+    spilled *pending, **pending_tail; /* no ticket yet, arrival order */
+    spilled *ticketed;                /* ticket in the ring, not fetched */
+} spill_lane;
+
+static struct {
+    MPI_Comm comm;
+    bool up;
+    spill_lane *lanes; /* server thread only */
+    size_t nlanes, cap;
+} ch;
+
+static spill_lane *spill_lane_of(uint64_t id, unsigned lane, bool make)
+{
+    for (size_t i = 0; i < ch.nlanes; i++)
+        if (ch.lanes[i].id == id && ch.lanes[i].lane == lane)
+            return &ch.lanes[i];
+    if (!make)
+        return NULL;
+    if (ch.nlanes == ch.cap) {
+        size_t cap = ch.cap ? 2 * ch.cap : 8;
+        spill_lane *l = realloc(ch.lanes, cap * sizeof *l);
+        MPR_ASSERT(l);
+        ch.lanes = l;
+        ch.cap = cap;
+    }
+    spill_lane *l = &ch.lanes[ch.nlanes++];
+    *l = (spill_lane){.id = id, .lane = lane, .next_seq = 1};
+    l->pending_tail = &l->pending;
+    return l;
+}
+
+static void drop_list(spilled *s)
+{
+    while (s) {
+        spilled *next = s->next;
+        free(s);
+        s = next;
+    }
+}
+
+static void spill_lane_remove(spill_lane *l)
+{
+    drop_list(l->pending);
+    drop_list(l->ticketed);
+    *l = ch.lanes[--ch.nlanes];
+}
+
+/* Tickets for as many pending items of l as the ring has room for;
+ * returns how many, or -1 when the object is gone (l was removed). */
+static int place_tickets(spill_lane *l)
+{
+    int placed_n = 0;
+    while (l->pending) {
+        spilled *s = l->pending;
+        bool placed = false;
+        if (mpr__ring_ticket(l->id, l->lane, s->seq, s->len, &placed) != MPR_OK) {
+            spill_lane_remove(l);
+            return -1;
+        }
+        if (!placed)
+            break;
+        l->pending = s->next;
+        if (!l->pending)
+            l->pending_tail = &l->pending;
+        s->next = l->ticketed;
+        l->ticketed = s;
+        placed_n++;
+    }
+    return placed_n;
+}
+
+static void spill_store(uint64_t id, unsigned lane, const void *data, size_t len)
+{
+    spilled *s = malloc(sizeof *s + len);
+    MPR_ASSERT(s); /* the server has no caller to refuse to */
+    spill_lane *l = spill_lane_of(id, lane, true);
+    s->next = NULL;
+    s->seq = l->next_seq++;
+    s->len = len;
+    if (len)
+        memcpy(s->data, data, len);
+    *l->pending_tail = s;
+    l->pending_tail = &s->next;
+    place_tickets(l);
+}
+
+/* The item a ticket names, unlinked; NULL if unknown. */
+static spilled *spill_take(uint64_t id, unsigned lane, uint64_t seq)
+{
+    spill_lane *l = spill_lane_of(id, lane, false);
+    if (!l)
+        return NULL;
+    for (spilled **p = &l->ticketed; *p; p = &(*p)->next)
+        if ((*p)->seq == seq) {
+            spilled *s = *p;
+            *p = s->next;
+            if (!l->pending && !l->ticketed)
+                spill_lane_remove(l);
+            return s;
+        }
+    return NULL;
+}
+
+static void spill_forget(uint64_t id)
+{
+    for (size_t i = ch.nlanes; i-- > 0;)
+        if (ch.lanes[i].id == id)
+            spill_lane_remove(&ch.lanes[i]);
+}
+
+/* The server's source: tickets for pending items as rings make room. */
+static int refill(void *ctx, double *wake_by)
+{
+    (void)ctx;
+    (void)wake_by;
+    int n = 0;
+    for (size_t i = ch.nlanes; i-- > 0;) {
+        int placed = ch.lanes[i].pending ? place_tickets(&ch.lanes[i]) : 0;
+        n += placed > 0 ? placed : 0;
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------- server */
+
+static void *malloc_sink(void *ctx, size_t len)
+{
+    void **out = ctx;
+    *out = malloc(len ? len : 1);
+    return *out;
+}
+
+static int fail_from_last(mpr__answer *ans, int rc)
+{
+    return mpr__answer_fail(ans, rc, "%s", mpr_last_error());
+}
+
+static void serve_get(const mpr__request *req, unsigned lane, mpr__answer *ans)
+{
+    void *buf = NULL;
+    size_t len = 0;
+    uint64_t ticket = 0;
+    int rc = mpr__ring_get(req->id, lane, (size_t)req->arg, malloc_sink, &buf, &len, &ticket,
+                           false);
+    if (rc == MPR_OK && ticket) {
+        spilled *s = spill_take(req->id, lane, ticket);
+        MPR_ASSERT(s); /* a ticket is in the ring only while its item is here */
+        ans->payload = s->data;
+        ans->payload_len = s->len;
+        ans->drop = s;
+    } else if (rc == MPR_OK) {
+        ans->payload = buf;
+        ans->payload_len = len;
+        ans->drop = buf;
+    } else if (rc == MPR_ETRUNC) {
+        ans->value = len;
+    }
+    if (rc < 0)
+        fail_from_last(ans, rc);
+    ans->code = rc;
+}
+
+static void serve_op(const mpr__request *req, mpr__answer *ans)
+{
+    unsigned lane = req->end & 1u;
+    int rc = MPR_OK;
+    switch (req->op) {
+    case MPR__OP_CHAN_NEW:
+        rc = mpr__ring_new((req->end & 0xffu) == 2 ? 2 : 1, req->arg, (req->end >> 8) & 1u,
+                           &ans->value);
+        break;
+    case MPR__OP_CHAN_PUT:
+        rc = mpr__ring_put(req->id, lane, req->payload, req->payload_len, false);
+        if (rc == MPR__RING_SPILL) {
+            spill_store(req->id, lane, req->payload, req->payload_len);
+            rc = MPR_OK;
+        }
+        break;
+    case MPR__OP_CHAN_GET:
+        serve_get(req, lane, ans);
+        return;
+    case MPR__OP_CHAN_POLL:
+        rc = mpr__ring_poll(req->id, lane, false);
+        break;
+    case MPR__OP_CHAN_STATE: {
+        mpr__ring_info info = {0};
+        rc = mpr__ring_state(req->id, lane, &info);
+        ans->value = info.items;
+        ans->payload_len = 0;
+        if (rc == MPR_OK)
+            rc = info.full ? 1 : 0; /* the code says full; the value the count */
+        break;
+    }
+    case MPR__OP_CHAN_CLOSE:
+        rc = mpr__ring_close(req->id, lane, (unsigned)req->arg);
+        break;
+    case MPR__OP_CHAN_TASK_DONE:
+        rc = mpr__ring_task_done(req->id);
+        break;
+    case MPR__OP_CHAN_JOIN:
+        rc = mpr__ring_join_ready(req->id, false);
+        break;
+    case MPR__OP_CHAN_FREE:
+        rc = mpr__ring_free(req->id);
+        if (rc == MPR_OK)
+            spill_forget(req->id);
+        break;
+    case MPR__OP_CHAN_FETCH: {
+        spilled *s = spill_take(req->id, lane, req->arg);
+        if (!s) {
+            rc = mpr__fail(MPR_ENOTFOUND, "no spilled item %llu of object %llu",
+                           (unsigned long long)req->arg, (unsigned long long)req->id);
+            break;
+        }
+        ans->payload = s->data;
+        ans->payload_len = s->len;
+        ans->drop = s;
+        break;
+    }
+    default:
+        rc = mpr__fail(MPR_EINVAL, "operation %u is not a channel operation", req->op);
+    }
+    if (rc < 0)
+        fail_from_last(ans, rc);
+    ans->code = rc;
+}
+
+static void serve_request(MPI_Message *msg, MPI_Status *st)
+{
+    void *raw = NULL;
+    size_t len = 0;
+    MPR_ASSERT(mpr__mrecv_alloc(msg, st, &raw, &len) == MPR_OK);
+    mpr__request req;
+    mpr__answer ans = {0};
+    if (!mpr__request_decode(raw, len, &req)) {
+        mpr__answer_fail(&ans, MPR_EINVAL, "malformed channel request from rank %d",
+                         st->MPI_SOURCE);
+    } else if (req.op == MPR__OP_CHAN_SPILL) {
+        spill_store(req.id, req.end & 1u, req.payload, req.payload_len);
+        free(raw);
+        return; /* posted: no reply */
+    } else {
+        serve_op(&req, &ans);
+    }
+    mpr__wbuf w;
+    mpr__wbuf_init(&w);
+    mpr__reply_encode(&w, &req, &ans);
+    MPR_ASSERT(!w.oom && w.len <= (size_t)INT32_MAX);
+    MPR_MPI_MUST(mpr__send(w.data, (int)w.len, st->MPI_SOURCE, MPR__TAG_CHAN_REP, ch.comm,
+                           st->MPI_SOURCE));
+    mpr__wbuf_free(&w);
+    free(ans.drop);
+    free(raw);
+}
+
+/* ------------------------------------------------------------- client */
+
+/* One request to home's node server and its reply (freed by the caller
+ * with mpr__reply_free); returns the reply's code, recording its text. */
+static int call_home(int32_t home, const mpr__request *req, mpr__reply *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    mpr__wbuf w;
+    mpr__wbuf_init(&w);
+    int count = 0;
+    int rc = mpr__request_encode(&w, req);
+    if (rc == MPR_OK)
+        rc = mpr__count_to_int(w.len, &count);
+    if (rc == MPR_OK) {
+        int mrc = mpr__send(w.data, count, home, MPR__TAG_CHAN_REQ, ch.comm, home);
+        if (mrc != MPI_SUCCESS)
+            rc = mpr__mpi_fail(mrc, "send(channel request)", __FILE__, __LINE__);
+    }
+    mpr__wbuf_free(&w);
+    if (rc == MPR_OK && (req->flags & MPR__REQ_POSTED))
+        return MPR_OK;
+    MPI_Message msg;
+    MPI_Status st;
+    if (rc == MPR_OK)
+        rc = mpr__probe_wait(ch.comm, home, MPR__TAG_CHAN_REP, -1, &msg, &st);
+    if (rc >= 0)
+        rc = mpr__mrecv_alloc(&msg, &st, &rep->raw, &rep->payload_len);
+    if (rc == MPR_OK && !mpr__reply_decode(rep->raw, rep->payload_len, rep))
+        rc = mpr__fail(MPR_EMPI, "malformed channel reply from rank %d", home);
+    MPR_CHECK(rc);
+    if (rep->code < 0)
+        mpr__fail(rep->code, "%s", rep->error);
+    return rep->code;
+}
+
+static int call_simple(int32_t home, const mpr__request *req, uint64_t *value)
+{
+    mpr__reply rep;
+    int rc = call_home(home, req, &rep);
+    if (value)
+        *value = rep.value;
+    mpr__reply_free(&rep);
+    return rc;
+}
+
+int mpr__chan_check_home(int32_t home, const char *what)
+{
+    if (mpr__node_leader_of(home) != home)
+        return mpr__fail(MPR_EINVAL,
+                         "%s: the handle names home rank %d, which leads no node of this job "
+                         "(ranks 0..%d): an uninitialized or damaged handle",
+                         what, home, mpr__rt.size - 1);
+    return MPR_OK;
+}
+
+int mpr__chan_new(int32_t home, unsigned nlanes, uint64_t maxcount, bool joinable, uint64_t *id)
+{
+    if (mpr__ring_is_local(home))
+        return mpr__ring_new(nlanes, maxcount, joinable, id);
+    mpr__request req = {.op = MPR__OP_CHAN_NEW, .end = nlanes | (joinable ? 1u << 8 : 0),
+                        .arg = maxcount};
+    return call_simple(home, &req, id);
+}
+
+typedef struct {
+    int32_t home;
+    uint64_t id;
+    unsigned lane;
+    const void *buf;
+    size_t len;
+} put_try;
+
+static int send_spill(const put_try *t)
+{
+    mpr__request req = {.op = MPR__OP_CHAN_SPILL, .id = t->id, .end = t->lane,
+                        .flags = MPR__REQ_POSTED, .payload = t->buf, .payload_len = t->len};
+    return call_simple(t->home, &req, NULL);
+}
+
+static int try_put(void *ctx)
+{
+    const put_try *t = ctx;
+    int rc;
+    if (mpr__ring_is_local(t->home)) {
+        rc = mpr__ring_put(t->id, t->lane, t->buf, t->len, true);
+        if (rc == MPR__RING_SPILL)
+            rc = send_spill(t);
+    } else {
+        mpr__request req = {.op = MPR__OP_CHAN_PUT, .id = t->id, .end = t->lane,
+                            .payload = t->buf, .payload_len = t->len};
+        rc = call_simple(t->home, &req, NULL);
+    }
+    return rc == MPR__WOULD_BLOCK ? MPR__NOT_YET : rc == MPR_OK ? MPR__READY : rc;
+}
+
+int mpr__chan_put(int32_t home, uint64_t id, unsigned lane, const void *buf, size_t len,
+                  double timeout)
+{
+    put_try t = {home, id, lane, buf, len};
+    int rc = mpr__wait_until(try_put, &t, timeout);
+    if (rc == MPR__READY)
+        return MPR_OK;
+    if (mpr__ring_is_local(home))
+        mpr__ring_unwait(id, lane, MPR__RING_WAIT_PUT);
+    return rc < 0 ? rc : mpr__fail(MPR_ETIMEDOUT, "no room within %g s", timeout);
+}
+
+typedef struct {
+    int32_t home;
+    uint64_t id;
+    unsigned lane;
+    void *buf;
+    size_t cap;
+    size_t *len;
+} get_try;
+
+static void *buffer_sink(void *ctx, size_t len)
+{
+    (void)len;
+    return ((get_try *)ctx)->buf;
+}
+
+/* Copies a reply's payload into the getter's buffer. */
+static int take_payload(const get_try *t, mpr__reply *rep, int rc)
+{
+    if (rc == MPR_OK) {
+        MPR_ASSERT(rep->payload_len <= t->cap);
+        if (rep->payload_len)
+            memcpy(t->buf, rep->payload, rep->payload_len);
+        *t->len = rep->payload_len;
+    } else if (rc == MPR_ETRUNC) {
+        *t->len = (size_t)rep->value;
+    }
+    mpr__reply_free(rep);
+    return rc;
+}
+
+static int try_get(void *ctx)
+{
+    const get_try *t = ctx;
+    mpr__reply rep;
+    int rc;
+    if (mpr__ring_is_local(t->home)) {
+        uint64_t ticket = 0;
+        rc = mpr__ring_get(t->id, t->lane, t->cap, buffer_sink, (void *)t, t->len, &ticket, true);
+        if (rc == MPR_OK && ticket) {
+            mpr__request req = {.op = MPR__OP_CHAN_FETCH, .id = t->id, .end = t->lane,
+                                .arg = ticket};
+            rc = take_payload(t, &rep, call_home(t->home, &req, &rep));
+        }
+    } else {
+        mpr__request req = {.op = MPR__OP_CHAN_GET, .id = t->id, .end = t->lane, .arg = t->cap};
+        rc = take_payload(t, &rep, call_home(t->home, &req, &rep));
+    }
+    return rc == MPR__WOULD_BLOCK ? MPR__NOT_YET : rc == MPR_OK ? MPR__READY : rc;
+}
+
+int mpr__chan_get(int32_t home, uint64_t id, unsigned lane, void *buf, size_t cap, size_t *len,
+                  double timeout)
+{
+    get_try t = {home, id, lane, buf, cap, len};
+    int rc = mpr__wait_until(try_get, &t, timeout);
+    if (rc == MPR__READY)
+        return MPR_OK;
+    if (mpr__ring_is_local(home))
+        mpr__ring_unwait(id, lane, MPR__RING_WAIT_GET);
+    return rc < 0 ? rc : mpr__fail(MPR_ETIMEDOUT, "nothing arrived within %g s", timeout);
+}
+
+typedef struct {
+    int32_t home;
+    uint64_t id;
+    unsigned lane;
+    uint32_t op;
+} state_try;
+
+static int try_ready(void *ctx)
+{
+    const state_try *t = ctx;
+    if (mpr__ring_is_local(t->home))
+        return t->op == MPR__OP_CHAN_POLL ? mpr__ring_poll(t->id, t->lane, true)
+                                          : mpr__ring_join_ready(t->id, true);
+    mpr__request req = {.op = t->op, .id = t->id, .end = t->lane};
+    return call_simple(t->home, &req, NULL);
+}
+
+static int wait_ready(int32_t home, uint64_t id, unsigned lane, uint32_t op, double timeout)
+{
+    state_try t = {home, id, lane, op};
+    int rc = mpr__wait_until(try_ready, &t, timeout);
+    if (rc != MPR__READY && mpr__ring_is_local(home))
+        mpr__ring_unwait(id, lane, op == MPR__OP_CHAN_POLL ? MPR__RING_WAIT_GET
+                                                           : MPR__RING_WAIT_JOIN);
+    return rc;
+}
+
+int mpr__chan_poll(int32_t home, uint64_t id, unsigned lane, double timeout)
+{
+    int rc = wait_ready(home, id, lane, MPR__OP_CHAN_POLL, timeout);
+    return rc < 0 ? rc : rc == MPR__READY;
+}
+
+int mpr__chan_join(int32_t home, uint64_t id, double timeout)
+{
+    int rc = wait_ready(home, id, 0, MPR__OP_CHAN_JOIN, timeout);
+    if (rc == MPR__READY)
+        return MPR_OK;
+    return rc < 0 ? rc : mpr__fail(MPR_ETIMEDOUT, "items still unfinished after %g s", timeout);
+}
+
+int mpr__chan_state(int32_t home, uint64_t id, unsigned lane, mpr__ring_info *out)
+{
+    if (mpr__ring_is_local(home))
+        return mpr__ring_state(id, lane, out);
+    mpr__request req = {.op = MPR__OP_CHAN_STATE, .id = id, .end = lane};
+    uint64_t items = 0;
+    int rc = call_simple(home, &req, &items);
+    MPR_CHECK(rc);
+    *out = (mpr__ring_info){.items = items, .full = rc == 1};
+    return MPR_OK;
+}
+
+int mpr__chan_close(int32_t home, uint64_t id, unsigned lane, unsigned how)
+{
+    if (mpr__ring_is_local(home))
+        return mpr__ring_close(id, lane, how);
+    mpr__request req = {.op = MPR__OP_CHAN_CLOSE, .id = id, .end = lane, .arg = how};
+    return call_simple(home, &req, NULL);
+}
+
+int mpr__chan_task_done(int32_t home, uint64_t id)
+{
+    if (mpr__ring_is_local(home))
+        return mpr__ring_task_done(id);
+    mpr__request req = {.op = MPR__OP_CHAN_TASK_DONE, .id = id};
+    return call_simple(home, &req, NULL);
+}
+
+int mpr__chan_free(int32_t home, uint64_t id)
+{
+    /* At the server, which drops the spilled items with the slot. */
+    mpr__request req = {.op = MPR__OP_CHAN_FREE, .id = id};
+    return call_simple(home, &req, NULL);
+}
+
+/* ------------------------------------------------------- init and fini */
+
+static int channel_fini(void)
+{
+    if (!ch.up)
+        return MPR_OK;
+    ch.up = false;
+    while (ch.nlanes)
+        spill_lane_remove(&ch.lanes[0]);
+    free(ch.lanes);
+    ch.lanes = NULL;
+    ch.cap = 0;
+    MPR_MPI_RELEASE(MPI_Comm_free(&ch.comm));
+    return MPR_OK;
+}
+
+int mpr__channel_init(void)
+{
+    MPR_MPI_CALL(MPI_Comm_dup(MPI_COMM_WORLD, &ch.comm));
+    MPR_MPI_CALL(MPI_Comm_set_errhandler(ch.comm, MPI_ERRORS_RETURN));
+    MPR_CHECK(mpr__ring_init());
+    mpr__server *s = mpr__node_server();
+    if (s) {
+        mpr__server_add_messages(s, ch.comm, MPR__TAG_CHAN_REQ, serve_request);
+        mpr__server_add(s, refill, NULL);
+    }
+    ch.up = true;
+    mpr__at_finalize(MPR__FINI_CHANNELS, channel_fini);
+    return MPR_OK;
+}
