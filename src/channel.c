@@ -14,8 +14,8 @@
  *   with the backoff (one request per try; issue "one hop across nodes"
  *   parks them at the home instead).
  *
- *   Spilled items (ring.c) are sent by their producer to the node server
- *   as posted requests (no reply); the server keeps them per lane in
+ *   Spilled items (ring.c) are sent by their producer to the node server,
+ *   which answers once it holds them; it keeps them per lane in
  *   arrival order and puts each one's ticket in the ring when there is
  *   room, as the lane's consumers make it (they ring the server's bell).
  *   A getter that takes a ticket fetches the item with one round trip.
@@ -86,7 +86,10 @@ static void spill_lane_remove(spill_lane *l)
 {
     drop_list(l->pending);
     drop_list(l->ticketed);
-    *l = ch.lanes[--ch.nlanes];
+    l->pending = l->ticketed = NULL;
+    spill_lane *last = &ch.lanes[--ch.nlanes];
+    if (l != last)
+        *l = *last;
 }
 
 /* Tickets for as many pending items of l as the ring has room for;
@@ -184,8 +187,8 @@ static void serve_get(const mpr__request *req, unsigned lane, mpr__answer *ans)
     void *buf = NULL;
     size_t len = 0;
     uint64_t ticket = 0;
-    int rc = mpr__ring_get(req->id, lane, (size_t)req->arg, malloc_sink, &buf, &len, &ticket,
-                           false);
+    int rc =
+        mpr__ring_get(req->id, lane, (size_t)req->arg, malloc_sink, &buf, &len, &ticket, false);
     if (rc == MPR_OK && ticket) {
         spilled *s = spill_take(req->id, lane, ticket);
         MPR_ASSERT(s); /* a ticket is in the ring only while its item is here */
@@ -281,8 +284,6 @@ static void serve_request(MPI_Message *msg, MPI_Status *st)
                          st->MPI_SOURCE);
     } else if (req.op == MPR__OP_CHAN_SPILL) {
         spill_store(req.id, req.end & 1u, req.payload, req.payload_len);
-        free(raw);
-        return; /* posted: no reply */
     } else {
         serve_op(&req, &ans);
     }
@@ -290,8 +291,8 @@ static void serve_request(MPI_Message *msg, MPI_Status *st)
     mpr__wbuf_init(&w);
     mpr__reply_encode(&w, &req, &ans);
     MPR_ASSERT(!w.oom && w.len <= (size_t)INT32_MAX);
-    MPR_MPI_MUST(mpr__send(w.data, (int)w.len, st->MPI_SOURCE, MPR__TAG_CHAN_REP, ch.comm,
-                           st->MPI_SOURCE));
+    MPR_MPI_MUST(
+        mpr__send(w.data, (int)w.len, st->MPI_SOURCE, MPR__TAG_CHAN_REP, ch.comm, st->MPI_SOURCE));
     mpr__wbuf_free(&w);
     free(ans.drop);
     free(raw);
@@ -316,8 +317,6 @@ static int call_home(int32_t home, const mpr__request *req, mpr__reply *rep)
             rc = mpr__mpi_fail(mrc, "send(channel request)", __FILE__, __LINE__);
     }
     mpr__wbuf_free(&w);
-    if (rc == MPR_OK && (req->flags & MPR__REQ_POSTED))
-        return MPR_OK;
     MPI_Message msg;
     MPI_Status st;
     if (rc == MPR_OK)
@@ -344,7 +343,7 @@ static int call_simple(int32_t home, const mpr__request *req, uint64_t *value)
 
 int mpr__chan_check_home(int32_t home, const char *what)
 {
-    if (mpr__node_leader_of(home) != home)
+    if (home < 0 || mpr__node_leader_of(home) != home)
         return mpr__fail(MPR_EINVAL,
                          "%s: the handle names home rank %d, which leads no node of this job "
                          "(ranks 0..%d): an uninitialized or damaged handle",
@@ -356,8 +355,8 @@ int mpr__chan_new(int32_t home, unsigned nlanes, uint64_t maxcount, bool joinabl
 {
     if (mpr__ring_is_local(home))
         return mpr__ring_new(nlanes, maxcount, joinable, id);
-    mpr__request req = {.op = MPR__OP_CHAN_NEW, .end = nlanes | (joinable ? 1u << 8 : 0),
-                        .arg = maxcount};
+    mpr__request req = {
+        .op = MPR__OP_CHAN_NEW, .end = nlanes | (joinable ? 1u << 8 : 0), .arg = maxcount};
     return call_simple(home, &req, id);
 }
 
@@ -371,8 +370,12 @@ typedef struct {
 
 static int send_spill(const put_try *t)
 {
-    mpr__request req = {.op = MPR__OP_CHAN_SPILL, .id = t->id, .end = t->lane,
-                        .flags = MPR__REQ_POSTED, .payload = t->buf, .payload_len = t->len};
+    mpr__request req = {.op = MPR__OP_CHAN_SPILL,
+                        .id = t->id,
+                        .end = t->lane,
+                        .flags = MPR__REQ_POSTED,
+                        .payload = t->buf,
+                        .payload_len = t->len};
     return call_simple(t->home, &req, NULL);
 }
 
@@ -385,8 +388,11 @@ static int try_put(void *ctx)
         if (rc == MPR__RING_SPILL)
             rc = send_spill(t);
     } else {
-        mpr__request req = {.op = MPR__OP_CHAN_PUT, .id = t->id, .end = t->lane,
-                            .payload = t->buf, .payload_len = t->len};
+        mpr__request req = {.op = MPR__OP_CHAN_PUT,
+                            .id = t->id,
+                            .end = t->lane,
+                            .payload = t->buf,
+                            .payload_len = t->len};
         rc = call_simple(t->home, &req, NULL);
     }
     return rc == MPR__WOULD_BLOCK ? MPR__NOT_YET : rc == MPR_OK ? MPR__READY : rc;
@@ -443,13 +449,15 @@ static int try_get(void *ctx)
         uint64_t ticket = 0;
         rc = mpr__ring_get(t->id, t->lane, t->cap, buffer_sink, (void *)t, t->len, &ticket, true);
         if (rc == MPR_OK && ticket) {
-            mpr__request req = {.op = MPR__OP_CHAN_FETCH, .id = t->id, .end = t->lane,
-                                .arg = ticket};
-            rc = take_payload(t, &rep, call_home(t->home, &req, &rep));
+            mpr__request req = {
+                .op = MPR__OP_CHAN_FETCH, .id = t->id, .end = t->lane, .arg = ticket};
+            rc = call_home(t->home, &req, &rep);
+            rc = take_payload(t, &rep, rc);
         }
     } else {
         mpr__request req = {.op = MPR__OP_CHAN_GET, .id = t->id, .end = t->lane, .arg = t->cap};
-        rc = take_payload(t, &rep, call_home(t->home, &req, &rep));
+        rc = call_home(t->home, &req, &rep);
+        rc = take_payload(t, &rep, rc);
     }
     return rc == MPR__WOULD_BLOCK ? MPR__NOT_YET : rc == MPR_OK ? MPR__READY : rc;
 }
@@ -488,8 +496,8 @@ static int wait_ready(int32_t home, uint64_t id, unsigned lane, uint32_t op, dou
     state_try t = {home, id, lane, op};
     int rc = mpr__wait_until(try_ready, &t, timeout);
     if (rc != MPR__READY && mpr__ring_is_local(home))
-        mpr__ring_unwait(id, lane, op == MPR__OP_CHAN_POLL ? MPR__RING_WAIT_GET
-                                                           : MPR__RING_WAIT_JOIN);
+        mpr__ring_unwait(id, lane,
+                         op == MPR__OP_CHAN_POLL ? MPR__RING_WAIT_GET : MPR__RING_WAIT_JOIN);
     return rc;
 }
 
@@ -549,8 +557,11 @@ static int channel_fini(void)
     if (!ch.up)
         return MPR_OK;
     ch.up = false;
-    while (ch.nlanes)
-        spill_lane_remove(&ch.lanes[0]);
+    for (size_t i = 0; i < ch.nlanes; i++) {
+        drop_list(ch.lanes[i].pending);
+        drop_list(ch.lanes[i].ticketed);
+    }
+    ch.nlanes = 0;
     free(ch.lanes);
     ch.lanes = NULL;
     ch.cap = 0;

@@ -62,11 +62,11 @@ enum { HEADER = 64, DEFAULT_HEAP = 4 << 20 };
 
 static struct {
     bool up;
-    MPI_Comm comm_shm;  /* requests to and replies from the servers */
-    MPI_Comm node;      /* this node's ranks */
-    MPI_Win win;        /* the shared window; the leader is node rank 0 */
-    int leader;         /* world rank of this node's leader */
-    int *leader_of;     /* world rank -> world rank of its node's leader */
+    MPI_Comm comm_shm; /* requests to and replies from the servers */
+    MPI_Comm node;     /* this node's ranks */
+    MPI_Win win;       /* the shared window; the leader is node rank 0 */
+    int leader;        /* world rank of this node's leader */
+    int *leader_of;    /* world rank -> world rank of its node's leader */
     int node_rank, node_size;
     unsigned char *mem; /* the leader's segment, mapped here */
     uint64_t heap_size;
@@ -498,3 +498,5 @@ void *mpr__shm_local(int32_t home, uint64_t offset, uint64_t bytes)
 }
 
 uint64_t mpr__shm_heap_size(void) { return shm.heap_size; }
+
+uint64_t mpr__node_server_handled(void) { return atomic_load(&shm.server.handled); }

@@ -320,6 +320,7 @@ typedef struct {
     } sources[MPR__SOURCES_MAX];
     mpr__message_source messages[MPR__SOURCES_MAX];
     int nmessages;
+    _Atomic uint64_t handled; /* events its sources handled (mpr_served_counts) */
 } mpr__server;
 void mpr__server_add(mpr__server *s, mpr__source_fn poll, void *ctx);
 /* A source that receives messages of `tag` from any rank on comm and hands
@@ -421,7 +422,7 @@ enum {
     MPR__OP_CHAN_TASK_DONE,
     MPR__OP_CHAN_JOIN,
     MPR__OP_CHAN_FREE,
-    MPR__OP_CHAN_SPILL, /* posted: an item the ring had no room for */
+    MPR__OP_CHAN_SPILL, /* an item the ring had no room for */
     MPR__OP_CHAN_FETCH, /* the spilled item a ticket names */
     MPR__OP_COUNT
 };
@@ -537,6 +538,8 @@ int mpr__service_start(void);
 void mpr__service_register(uint32_t first_op, uint32_t last_op, const mpr__object_ops *ops);
 /* Rank 0: waits until the service has served `count` posts from `rank`. */
 void mpr__service_wait_posts(int rank, uint64_t count);
+/* Events the service thread handled since init (0 on other ranks). */
+uint64_t mpr__service_handled(void);
 
 /* self_call.c: rank 0's calls to its own service thread, handed over in
  * memory instead of through MPI. Client (rank 0's main thread): hands the
@@ -574,6 +577,7 @@ int mpr__node_size(void);
 int mpr__node_leader_of(int world_rank); /* -1 for a rank outside the job */
 mpr__server *mpr__node_server(void);     /* NULL on a rank that leads no node */
 int mpr__node_server_start(void);
+uint64_t mpr__node_server_handled(void);
 
 /* ring.c: channels (a Queue: one lane; a Pipe: two) in this node's
  * shared arena, used directly by the node's ranks. The calls try once;

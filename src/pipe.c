@@ -212,8 +212,8 @@ int mpr_pipe_new_opts(mpr_conn *a, mpr_conn *b, const mpr_pipe_opts *opts)
     int rc = mpr__chan_new(home, 2, 0, false, &id);
     if (rc == MPR_ENOMEM) {
         MPR_INFO("%s; this pipe is served by rank 0 instead", mpr_last_error());
-        mpr__request req = {.op = MPR__OP_PIPE_NEW, .kind = MPR__KIND_PIPE,
-                            .arg = opts->duplex != 0};
+        mpr__request req = {
+            .op = MPR__OP_PIPE_NEW, .kind = MPR__KIND_PIPE, .arg = opts->duplex != 0};
         MPR_CHECK(mpr__call_simple(0, &req, &id));
         home = 0;
         ring = 0;

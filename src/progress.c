@@ -76,7 +76,9 @@ static void *serve_loop(void *arg)
     mpr__backoff_reset(&b);
     while (!atomic_load(&s->stop)) {
         double wake_by = -1;
-        if (serve_round(s, &wake_by) > 0) {
+        int n = serve_round(s, &wake_by);
+        if (n > 0) {
+            atomic_fetch_add(&s->handled, (uint64_t)n);
             mpr__backoff_reset(&b);
             continue;
         }

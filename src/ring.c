@@ -144,7 +144,10 @@ static slot *slot_at(uint32_t i)
     return (slot *)(ar.mem + headers_offset() + (size_t)i * ar.stride);
 }
 
-static uint64_t *waiters(slot *s, int cls) { return (uint64_t *)(s + 1) + (size_t)cls * ar.node_size; }
+static uint64_t *waiters(slot *s, int cls)
+{
+    return (uint64_t *)(s + 1) + (size_t)cls * ar.node_size;
+}
 
 static uint64_t lane_cap(const slot *s) { return (ar.ring_bytes / s->nlanes) & ~7ull; }
 
@@ -230,23 +233,32 @@ static void wake_all(slot *s, int cls)
 
 /* ------------------------------------------------------------ slots */
 
-/* Locks the slot an id names, or fails with the reason (lock not held). */
-static int lock_slot(uint64_t id, slot **out)
+/* Locks the slot an id names and returns it, or NULL with *rc the reason
+ * (the lock is then not held). */
+static slot *lock_slot(uint64_t id, int *rc)
 {
     uint32_t i = (uint32_t)id, gen = (uint32_t)(id >> 32);
-    if (!ar.up || i >= ar.nslots)
-        return mpr__fail(MPR_EINVAL, "channel %llu names slot %u, the node has %u: a damaged "
-                         "handle", (unsigned long long)id, i, ar.nslots);
+    if (!ar.up) {
+        *rc = mpr__fail(MPR_ESTATE, "no channel arena on this rank");
+        return NULL;
+    }
+    if (i >= ar.nslots) {
+        *rc =
+            mpr__fail(MPR_ENOTFOUND, "object %llu names slot %u, its home has %u: a damaged handle",
+                      (unsigned long long)id, i, ar.nslots);
+        return NULL;
+    }
     slot *s = slot_at(i);
     lock(&s->lock);
     if (!s->in_use || s->gen != gen) {
         unlock(&s->lock);
-        return mpr__fail(MPR_ENOTFOUND,
-                         "object %llu does not exist at its home (freed, or never created)",
-                         (unsigned long long)id);
+        *rc = mpr__fail(MPR_ENOTFOUND,
+                        "object %llu does not exist at its home (freed, or never created)",
+                        (unsigned long long)id);
+        return NULL;
     }
-    *out = s;
-    return MPR_OK;
+    *rc = MPR_OK;
+    return s;
 }
 
 bool mpr__ring_is_local(int32_t home) { return ar.up && home == ar.leader; }
@@ -287,8 +299,10 @@ int mpr__ring_new(unsigned nlanes, uint64_t maxcount, bool joinable, uint64_t *i
 
 int mpr__ring_free(uint64_t id)
 {
-    slot *s;
-    MPR_CHECK(lock_slot(id, &s));
+    int rc0 = MPR_OK;
+    slot *s = lock_slot(id, &rc0);
+    if (!s)
+        return rc0;
     for (int c = 0; c <= JOINERS; c++)
         wake_all(s, c);
     memset(waiters(s, 0), 0, sizeof(uint64_t) * (JOINERS + 1) * (size_t)ar.node_size);
@@ -342,8 +356,10 @@ static int put_locked(slot *s, uint32_t i, unsigned l, const void *buf, size_t l
 
 int mpr__ring_put(uint64_t id, unsigned l, const void *buf, size_t len, bool wait)
 {
-    slot *s;
-    MPR_CHECK(lock_slot(id, &s));
+    int rc0 = MPR_OK;
+    slot *s = lock_slot(id, &rc0);
+    if (!s)
+        return rc0;
     int wake = -1;
     int rc = put_locked(s, (uint32_t)id, l, buf, len, wait, &wake);
     if (wait && rc != MPR__WOULD_BLOCK)
@@ -399,8 +415,10 @@ static int get_locked(slot *s, uint32_t i, unsigned l, size_t cap, mpr__ring_sin
 int mpr__ring_get(uint64_t id, unsigned l, size_t cap, mpr__ring_sink sink, void *ctx, size_t *len,
                   uint64_t *ticket, bool wait)
 {
-    slot *s;
-    MPR_CHECK(lock_slot(id, &s));
+    int rc0 = MPR_OK;
+    slot *s = lock_slot(id, &rc0);
+    if (!s)
+        return rc0;
     int wake = -1;
     bool server = false;
     int rc = get_locked(s, (uint32_t)id, l, cap, sink, ctx, len, ticket, wait, &wake, &server);
@@ -417,11 +435,13 @@ int mpr__ring_get(uint64_t id, unsigned l, size_t cap, mpr__ring_sink sink, void
  * something it will not take, wakes the next one. */
 void mpr__ring_unwait(uint64_t id, unsigned l, int what)
 {
-    slot *s;
-    if (lock_slot(id, &s) != MPR_OK)
+    int rc0 = MPR_OK;
+    slot *s = lock_slot(id, &rc0);
+    if (!s)
         return;
-    int cls = what == MPR__RING_WAIT_GET ? readers(l) : what == MPR__RING_WAIT_PUT ? writers(l)
-                                                                                 : JOINERS;
+    int cls = what == MPR__RING_WAIT_GET   ? readers(l)
+              : what == MPR__RING_WAIT_PUT ? writers(l)
+                                           : JOINERS;
     int wake = -1;
     if (leave(s, cls) && cls != JOINERS)
         wake = wake_oldest(s, cls);
@@ -431,9 +451,11 @@ void mpr__ring_unwait(uint64_t id, unsigned l, int what)
 
 int mpr__ring_ticket(uint64_t id, unsigned l, uint64_t seq, uint64_t len, bool *placed)
 {
-    slot *s;
     *placed = false;
-    MPR_CHECK(lock_slot(id, &s));
+    int rc0 = MPR_OK;
+    slot *s = lock_slot(id, &rc0);
+    if (!s)
+        return rc0;
     lane *ln = &s->lane[l];
     uint64_t cap = lane_cap(s);
     int wake = -1;
@@ -457,8 +479,10 @@ int mpr__ring_ticket(uint64_t id, unsigned l, uint64_t seq, uint64_t len, bool *
 
 int mpr__ring_state(uint64_t id, unsigned l, mpr__ring_info *out)
 {
-    slot *s;
-    MPR_CHECK(lock_slot(id, &s));
+    int rc0 = MPR_OK;
+    slot *s = lock_slot(id, &rc0);
+    if (!s)
+        return rc0;
     const lane *ln = &s->lane[l];
     out->items = ln->count + ln->spilled;
     out->full = s->maxcount && out->items >= s->maxcount;
@@ -469,11 +493,13 @@ int mpr__ring_state(uint64_t id, unsigned l, mpr__ring_info *out)
 
 int mpr__ring_poll(uint64_t id, unsigned l, bool wait)
 {
-    slot *s;
-    MPR_CHECK(lock_slot(id, &s));
+    int rc0 = MPR_OK;
+    slot *s = lock_slot(id, &rc0);
+    if (!s)
+        return rc0;
     const lane *ln = &s->lane[l];
-    int rc = ln->count > 0 || (ln->spilled == 0 && (ln->flags & WCLOSED)) ? MPR__READY
-                                                                          : MPR__NOT_YET;
+    int rc =
+        ln->count > 0 || (ln->spilled == 0 && (ln->flags & WCLOSED)) ? MPR__READY : MPR__NOT_YET;
     if (ln->flags & RCLOSED)
         rc = mpr__fail(MPR_ECLOSED, "poll on a closed end");
     if (wait && rc == MPR__NOT_YET)
@@ -486,8 +512,10 @@ int mpr__ring_poll(uint64_t id, unsigned l, bool wait)
 
 int mpr__ring_close(uint64_t id, unsigned l, unsigned how)
 {
-    slot *s;
-    MPR_CHECK(lock_slot(id, &s));
+    int rc0 = MPR_OK;
+    slot *s = lock_slot(id, &rc0);
+    if (!s)
+        return rc0;
     s->lane[l].flags |= how & (WCLOSED | RCLOSED);
     for (int c = 0; c < JOINERS; c++)
         wake_all(s, c);
@@ -497,8 +525,10 @@ int mpr__ring_close(uint64_t id, unsigned l, unsigned how)
 
 int mpr__ring_task_done(uint64_t id)
 {
-    slot *s;
-    MPR_CHECK(lock_slot(id, &s));
+    int rc0 = MPR_OK;
+    slot *s = lock_slot(id, &rc0);
+    if (!s)
+        return rc0;
     int rc = MPR_OK;
     if (s->unfinished == 0)
         rc = mpr__fail(MPR_EINVAL, "task_done() called more times than items were put");
@@ -510,8 +540,10 @@ int mpr__ring_task_done(uint64_t id)
 
 int mpr__ring_join_ready(uint64_t id, bool wait)
 {
-    slot *s;
-    MPR_CHECK(lock_slot(id, &s));
+    int rc0 = MPR_OK;
+    slot *s = lock_slot(id, &rc0);
+    if (!s)
+        return rc0;
     int rc = s->unfinished == 0 ? MPR__READY : MPR__NOT_YET;
     if (wait && rc == MPR__NOT_YET)
         enroll(s, JOINERS);
@@ -535,8 +567,8 @@ static uint64_t setting(const char *name, uint64_t def, uint64_t lo, uint64_t hi
     else if (*end == 'm' || *end == 'M')
         v <<= 20;
     if (v < lo || v > hi) {
-        MPR_WARN("%s=%s is out of range [%llu, %llu]; using %llu", name, s,
-                 (unsigned long long)lo, (unsigned long long)hi, (unsigned long long)def);
+        MPR_WARN("%s=%s is out of range [%llu, %llu]; using %llu", name, s, (unsigned long long)lo,
+                 (unsigned long long)hi, (unsigned long long)def);
         return def;
     }
     return v;
@@ -561,8 +593,8 @@ int mpr__ring_init(void)
     ar.leader = mpr__node_leader_of(mpr__rt.rank);
     ar.nslots = (uint32_t)setting("MPR_CHANNEL_SLOTS", DEFAULT_SLOTS, 1, 1 << 20);
     ar.ring_bytes = setting("MPR_CHANNEL_RING", DEFAULT_RING, 1024, (uint64_t)1 << 30) & ~63ull;
-    ar.stride = (sizeof(slot) + sizeof(uint64_t) * (JOINERS + 1) * (size_t)ar.node_size + 63) &
-                ~(size_t)63;
+    ar.stride =
+        (sizeof(slot) + sizeof(uint64_t) * (JOINERS + 1) * (size_t)ar.node_size + 63) & ~(size_t)63;
     size_t headers = headers_offset() + (size_t)ar.nslots * ar.stride;
     size_t bytes = ((headers + 63) & ~(size_t)63) + (size_t)ar.nslots * ar.ring_bytes;
     ar.world_of = malloc((size_t)ar.node_size * sizeof *ar.world_of);

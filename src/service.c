@@ -433,3 +433,5 @@ int mpr__service_start(void)
     mpr__at_finalize(MPR__FINI_SERVICE, service_stop);
     return MPR_OK;
 }
+
+uint64_t mpr__service_handled(void) { return atomic_load(&svc.server.handled); }

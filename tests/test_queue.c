@@ -381,7 +381,92 @@ MPR_TEST(child_puts)
     return 0;
 }
 
+/* k independent pairs, each with its own queue homed on its consumer's
+ * node: rank 0's service and node server handle nothing per item, and a
+ * producer's node server nothing at all (it is not the home). */
+enum { PAIR_ITEMS = 3000 };
+
+typedef struct {
+    mpr_queue q;
+    int items;
+} pair_job;
+
+static int pair_produce(const void *arg, size_t len)
+{
+    (void)len;
+    pair_job j;
+    memcpy(&j, arg, sizeof j);
+    mpr_served before, after;
+    if (mpr_served_counts(&before) != MPR_OK)
+        return 2;
+    for (int64_t i = 0; i < j.items; i++)
+        if (mpr_queue_put_i64(j.q, i, -1) != MPR_OK)
+            return 3;
+    if (mpr_served_counts(&after) != MPR_OK)
+        return 4;
+    return after.node_server == before.node_server && after.service == before.service ? 0 : 5;
+}
+
+static int pair_consume(const void *arg, size_t len)
+{
+    (void)len;
+    pair_job j;
+    memcpy(&j, arg, sizeof j);
+    for (int64_t i = 0; i < j.items; i++) {
+        int64_t v = -1;
+        if (mpr_queue_get_i64(j.q, &v, 60) != MPR_OK || v != i)
+            return 10;
+    }
+    return 0;
+}
+
+MPR_TEST(pairs_bypass_rank0)
+{
+    MPR_TEST_NEED_WORKERS(2);
+    int k = (mpr_size() - 1) / 2;
+    mpr_queue q[4];
+    mpr_process *p[8];
+    if (k > 4)
+        k = 4;
+    for (int i = 0; i < k; i++) {
+        /* Workers start on the lowest free ranks: pair i is 2i+1 -> 2i+2. */
+        mpr_queue_opts o = {.home = 2 * i + 2};
+        ASSERT_OK(mpr_queue_new_opts(&q[i], &o));
+    }
+    mpr_served before, after;
+    ASSERT_OK(mpr_served_counts(&before));
+    for (int i = 0; i < k; i++) {
+        pair_job j = {q[i], PAIR_ITEMS};
+        p[2 * i] = mpr_test_start(pair_produce, &j, sizeof j);
+        p[2 * i + 1] = mpr_test_start(pair_consume, &j, sizeof j);
+        ASSERT_EQ(mpr_process_rank(p[2 * i]), 2 * i + 1);
+        ASSERT_EQ(mpr_process_rank(p[2 * i + 1]), 2 * i + 2);
+    }
+    for (int i = 0; i < 2 * k; i++)
+        ASSERT_EQ(mpr_test_join_free(p[i]), 0);
+    ASSERT_OK(mpr_served_counts(&after));
+    ASSERT_EQ(after.service - before.service, 0);
+    ASSERT_EQ(after.node_server - before.node_server, 0);
+    for (int i = 0; i < k; i++)
+        ASSERT_OK(mpr_queue_free(q[i]));
+    /* The count sees traffic when there is some: a Manager's queue is
+     * served by rank 0, one request per put. */
+    mpr_manager *m = NULL;
+    mpr_queue mq;
+    ASSERT_OK(mpr_manager_start(&m));
+    ASSERT_OK(mpr_manager_queue(m, &mq, 0));
+    ASSERT_OK(mpr_served_counts(&before));
+    pair_job j = {mq, 10};
+    ASSERT_EQ(mpr_test_join_free(mpr_test_start(pair_produce, &j, sizeof j)), 0);
+    ASSERT_OK(mpr_served_counts(&after));
+    ASSERT_EQ(after.service - before.service >= 10, 1);
+    ASSERT_EQ(mpr_queue_qsize(mq), 10);
+    ASSERT_OK(mpr_manager_shutdown(m));
+    return 0;
+}
+
 MPR_TEST_MAIN(MPR_TEST_ENTRY(fifo), MPR_TEST_ENTRY(bounded), MPR_TEST_ENTRY(timeouts),
               MPR_TEST_ENTRY(truncated), MPR_TEST_ENTRY(bad_handles), MPR_TEST_ENTRY(close),
               MPR_TEST_ENTRY(joinable), MPR_TEST_ENTRY(many_producers_consumers),
-              MPR_TEST_ENTRY(big_items), MPR_TEST_ENTRY(child_puts))
+              MPR_TEST_ENTRY(big_items), MPR_TEST_ENTRY(child_puts),
+              MPR_TEST_ENTRY(pairs_bypass_rank0))

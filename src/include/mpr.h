@@ -356,6 +356,22 @@ MPR_EXTERN int mpr_conn_close(mpr_conn c);
 MPR_EXTERN int mpr_conn_send_str(mpr_conn c, const char *s);
 MPR_EXTERN int mpr_conn_recv_str(mpr_conn c, char *buf, size_t cap, double timeout);
 
+/* ---------------------------------------------------------------- Counters */
+
+/* Ranks: any.
+ * What this rank's server threads have handled since mpr_init, counted in
+ * events (a request, a spilled item, a forwarded output chunk): rank 0's
+ * service (Managers and the objects it serves) and a node leader's node
+ * server (requests from other nodes' ranks, spilled items). A rank without
+ * such a thread reads 0. Use it to check that a channel costs a rank it
+ * does not involve nothing per item.
+ * Returns: MPR_OK, MPR_EINVAL (NULL), MPR_ESTATE (before mpr_init). */
+typedef struct {
+    uint64_t service;
+    uint64_t node_server;
+} mpr_served;
+MPR_EXTERN int mpr_served_counts(mpr_served *out);
+
 /* -------------------------------------------------------------------- Pool */
 
 /* A pool of worker ranks (Python's multiprocessing.Pool). Rank 0 only: the
