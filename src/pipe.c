@@ -2,23 +2,22 @@
  * pipe.c — multiprocessing.Pipe: two connected ends, duplex or one-way.
  *
  * DESIGN
- *   A pipe lives at rank 0's service thread (service.c) as two inboxes,
- *   one per end; send on end e appends to the inbox of end 1-e, recv on end
- *   e takes from its own. The handles are plain values, so an end can be
- *   given to any Process in its argument bytes, as Python pickles a
- *   Connection to the child.
- *
- *   Routing through the home instead of sending straight to the peer's
- *   rank is deliberate for now: an end is not bound to a rank (the parent
- *   creates both ends, children use them), so the sender cannot know where
- *   the receiver will be, and the home gives ordering, end-of-file and
- *   timeouts in one place. A direct path for ends whose ranks are known is
- *   the next step for the latency goal (apps/bench measures the gap).
+ *   A pipe is one object at a home node (ring.c) with two lanes, one inbox
+ *   per end: send on end e appends to lane 1 - e, recv on end e takes from
+ *   lane e. Ranks of the home node do both in shared memory, waking the
+ *   receiver by its doorbell; ranks of other nodes go through the home
+ *   node's server, one request per try (channel.c). The handles are plain
+ *   values, so an end can be given to any Process in its argument bytes, as
+ *   Python pickles a Connection to the child; an end is not bound to a
+ *   rank, and moving it costs nothing.
  *
  *   close(e): sends from e are refused (MPR_ECLOSED), the peer reads what
  *   is left and then gets MPR_EOF; a send to a closed peer is MPR_EPIPE.
  *   A message larger than the receiver's buffer is MPR_ETRUNC with its
  *   size, and stays first in line.
+ *
+ *   The server-side handlers below serve pipes made when the home node had
+ *   no free channel slot, at rank 0's service.
  */
 #include "mpr-internal.h"
 

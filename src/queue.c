@@ -1,21 +1,26 @@
 /*
- * queue.c — multiprocessing.Queue and JoinableQueue over MPI messages.
+ * queue.c — multiprocessing.Queue and JoinableQueue.
  *
  * DESIGN
- *   A queue lives at its home, the service thread of rank 0 (service.c);
- *   the handle {home, kind, id} is a plain value any rank may use. put and
- *   get are one request/reply round trip each over MPI point-to-point. The
- *   server holds the items in a FIFO list; a client has one request in
- *   flight and MPI keeps messages between two ranks in order, so items of
- *   one producer come out in the order they were put.
+ *   A queue lives at a home node: by default the node of the rank that
+ *   creates it, or the node of the rank mpr_queue_new_opts names. Its items
+ *   are in that node's shared arena (ring.c): ranks of the home node put
+ *   and get there with no message; ranks of other nodes send each try to
+ *   the home node's server (channel.c). Rank 0 takes part only if it is on
+ *   the home node. The handle {home, kind, id} is a plain value any rank
+ *   may use; home is the world rank of the home node's leader.
  *
- *   Blocking: a get on an empty queue, a put on a full bounded queue and a
- *   join with unfinished items are parked at the server and answered when
- *   the queue changes or their timeout passes (service.c). A get whose
- *   buffer is too small is answered MPR_ETRUNC with the item's size; the
- *   item stays at the head. close() wakes every waiter.
+ *   Semantics are Python's: items of one producer come out in the order it
+ *   put them; maxsize bounds the items, a put on a full queue waits up to
+ *   its timeout (MPR_EFULL), a get on an empty one too (MPR_EEMPTY); a get
+ *   whose buffer is too small is MPR_ETRUNC with the size, and the item
+ *   stays at the head; close refuses later puts from every rank at once
+ *   (the flag is in the arena, or at the home's server) and wakes every
+ *   waiter; a put on an unbounded queue never waits.
  *
- *   Measured: see apps/bench (a round trip through the service thread).
+ *   A Manager's queues, and queues made when the home node has no free
+ *   channel slot, are served by rank 0's service thread (service.c) with
+ *   the handlers below.
  */
 #include "mpr-internal.h"
 

@@ -47,6 +47,7 @@
 
 #include <limits.h>
 #include <linux/futex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -100,6 +101,7 @@ static struct {
     int me, node_size;
     int *world_of; /* node rank -> world rank */
     int leader;
+    int crash_rank; /* MPR_FAULT_INJECT=ring_lock@R: rank R aborts holding a lock */
 } ar;
 
 /* ---------------------------------------------------------------- lock */
@@ -360,6 +362,8 @@ int mpr__ring_put(uint64_t id, unsigned l, const void *buf, size_t len, bool wai
     slot *s = lock_slot(id, &rc0);
     if (!s)
         return rc0;
+    if (ar.crash_rank == mpr__rt.rank)
+        abort(); /* fault injection: tests/faults.cmake ring_lock */
     int wake = -1;
     int rc = put_locked(s, (uint32_t)id, l, buf, len, wait, &wake);
     if (wait && rc != MPR__WOULD_BLOCK)
@@ -597,6 +601,10 @@ int mpr__ring_init(void)
         (sizeof(slot) + sizeof(uint64_t) * (JOINERS + 1) * (size_t)ar.node_size + 63) & ~(size_t)63;
     size_t headers = headers_offset() + (size_t)ar.nslots * ar.stride;
     size_t bytes = ((headers + 63) & ~(size_t)63) + (size_t)ar.nslots * ar.ring_bytes;
+    const char *inject = getenv("MPR_FAULT_INJECT");
+    ar.crash_rank = -1;
+    if (inject && sscanf(inject, "ring_lock@%d", &ar.crash_rank) != 1)
+        ar.crash_rank = -1;
     ar.world_of = malloc((size_t)ar.node_size * sizeof *ar.world_of);
     MPR_ASSERT(ar.world_of);
     MPR_MPI_CALL(MPI_Allgather(&mpr__rt.rank, 1, MPI_INT, ar.world_of, 1, MPI_INT, node));

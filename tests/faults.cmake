@@ -12,7 +12,7 @@ function(mpr_add_fault_test case status text)
   add_test(NAME faults.${case}.np3 COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_fault.sh
     ${status} ${text} 30 ${launch} $<TARGET_FILE:test_faults> ${case})
   set_tests_properties(faults.${case}.np3 PROPERTIES TIMEOUT 60 PROCESSORS 2
-    LABELS "faults;mpi;np3" ENVIRONMENT "${MPR_TEST_ENV}")
+    LABELS "faults;mpi;np3" ENVIRONMENT "${MPR_TEST_ENV};${ARGN}")
 endfunction()
 mpr_add_fault_test(segv nonzero
   "mpr: rank 1 \\(.+\\) died on signal 11 \\(Segmentation fault\\) while running crasher")
@@ -21,6 +21,11 @@ mpr_add_fault_test(abort nonzero
 mpr_add_fault_test(exit nonzero
   "mpr: rank 1 \\(.+\\) called exit\\(\\) inside its target .* while running crasher")
 mpr_add_fault_test(no_finalize 0 "child done")
+# A rank that dies holding a queue's lock in shared memory: rank 0, asleep
+# on that lock, must not keep the job alive.
+mpr_add_fault_test(ring_lock nonzero
+  "mpr: rank 1 \\(.+\\) died on signal 6 \\(Aborted\\) while running crasher"
+  MPR_FAULT_INJECT=ring_lock@1)
 
 # The message decoders under libFuzzer (clang, ASan+UBSan), briefly: a
 # bounded run in CI; `tests/fuzz/run_fuzz.sh 600` for a longer one.

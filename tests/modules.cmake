@@ -48,6 +48,17 @@ foreach(case duplex one_way_eof)
 endforeach()
 mpr_add_mpi_test(pipe between_children RANKS 3 8)
 
+# The same with every rank its own node: each call of a rank that is not
+# the object's home goes through the home node's server (channel.c).
+foreach(case fifo bounded timeouts truncated bad_handles close joinable big_items child_puts)
+  mpr_add_mpi_test(queue ${case} RANKS 2 4 SUFFIX split ENV MPR_NODE_SPLIT=rank)
+endforeach()
+mpr_add_mpi_test(queue many_producers_consumers RANKS 8 SUFFIX split ENV MPR_NODE_SPLIT=rank
+  TIMEOUT 180)
+foreach(case truncated poll_and_timeout closed_ends duplex one_way_eof between_children)
+  mpr_add_mpi_test(pipe ${case} RANKS 3 SUFFIX split ENV MPR_NODE_SPLIT=rank)
+endforeach()
+
 mpr_add_mpi_test(rng known_answers RANKS 1)
 mpr_add_mpi_test(rng streams RANKS 1)
 mpr_add_mpi_test(rng fill_matches_single RANKS 1)

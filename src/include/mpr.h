@@ -237,10 +237,12 @@ MPR_EXTERN void mpr_process_free(mpr_process *p);
 /* ------------------------------------------------------------ Queue, Pipe */
 
 /* Handles are plain values valid on every rank: copy them into a target's
- * argument bytes as Python passes a Queue in args=(q,). */
+ * argument bytes as Python passes a Queue in args=(q,). A Queue or Pipe
+ * lives in the shared memory of its home node; a pipe end is bound to no
+ * rank, so moving it to another Process costs nothing. */
 typedef struct {
-    int32_t home;  /* rank that serves the object */
-    uint32_t kind; /* object kind, checked by the server */
+    int32_t home;  /* the leader rank of the home node (rank 0 for a Manager's) */
+    uint32_t kind; /* object kind, checked at home */
     uint64_t id;   /* object id at home */
 } mpr_queue;
 typedef struct {
@@ -309,7 +311,11 @@ MPR_EXTERN int mpr_queue_empty(mpr_queue q);
 MPR_EXTERN int mpr_queue_full(mpr_queue q);
 /* Ranks: any.
  * No more puts, from any rank: put returns MPR_ECLOSED, get drains what is
- * left and then returns MPR_ECLOSED, and blocked getters wake. */
+ * left and then returns MPR_ECLOSED, and blocked getters wake. A put that
+ * began before the close returned is either in the queue (MPR_OK) or
+ * refused (MPR_ECLOSED), from any rank of any node: the home decides, in
+ * the order the two reach it; a put begun after close returned is
+ * refused. */
 MPR_EXTERN int mpr_queue_close(mpr_queue q);
 /* Ranks: any.
  * JoinableQueue: mark one gotten item done (MPR_EINVAL if more task_done
