@@ -417,6 +417,7 @@ typedef struct {
     void *buf;
     size_t cap;
     size_t *len;
+    bool enrolled; /* tried once under the lock: woken by a put from now on */
 } get_try;
 
 static void *buffer_sink(void *ctx, size_t len)
@@ -442,10 +443,13 @@ static int take_payload(const get_try *t, mpr__reply *rep, int rc)
 
 static int try_get(void *ctx)
 {
-    const get_try *t = ctx;
+    get_try *t = ctx;
     mpr__reply rep;
     int rc;
     if (mpr__ring_is_local(t->home)) {
+        if (t->enrolled && !mpr__ring_maybe_ready(t->id, t->lane))
+            return MPR__NOT_YET;
+        t->enrolled = true;
         uint64_t ticket = 0;
         rc = mpr__ring_get(t->id, t->lane, t->cap, buffer_sink, (void *)t, t->len, &ticket, true);
         if (rc == MPR_OK && ticket) {
@@ -465,7 +469,7 @@ static int try_get(void *ctx)
 int mpr__chan_get(int32_t home, uint64_t id, unsigned lane, void *buf, size_t cap, size_t *len,
                   double timeout)
 {
-    get_try t = {home, id, lane, buf, cap, len};
+    get_try t = {home, id, lane, buf, cap, len, false};
     int rc = mpr__wait_until(try_get, &t, timeout);
     if (rc == MPR__READY)
         return MPR_OK;

@@ -607,6 +607,9 @@ int mpr__ring_put(uint64_t id, unsigned lane, const void *buf, size_t len, bool 
 int mpr__ring_get(uint64_t id, unsigned lane, size_t cap, mpr__ring_sink sink, void *ctx,
                   size_t *len, uint64_t *ticket, bool wait);
 void mpr__ring_unwait(uint64_t id, unsigned lane, int what);
+/* Without the lock: false only if a get on lane would surely still block
+ * for a reader that enrolled earlier (the cheap poll between tries). */
+bool mpr__ring_maybe_ready(uint64_t id, unsigned lane);
 /* Server: puts a ticket for spilled item seq of len bytes if there is room. */
 int mpr__ring_ticket(uint64_t id, unsigned lane, uint64_t seq, uint64_t len, bool *placed);
 int mpr__ring_state(uint64_t id, unsigned lane, mpr__ring_info *out);

@@ -495,6 +495,21 @@ int mpr__ring_state(uint64_t id, unsigned l, mpr__ring_info *out)
     return MPR_OK;
 }
 
+bool mpr__ring_maybe_ready(uint64_t id, unsigned l)
+{
+    uint32_t i = (uint32_t)id;
+    if (!ar.up || i >= ar.nslots)
+        return true; /* let the locked path say what is wrong */
+    slot *s = slot_at(i);
+    const lane *ln = &s->lane[l & 1u];
+    /* Racy reads on purpose, without the lock: a stale answer only costs
+     * one more try, and a waiter woken for nothing must re-arm. */
+    return __atomic_load_n(&ln->count, __ATOMIC_ACQUIRE) != 0 ||
+           __atomic_load_n(&ln->flags, __ATOMIC_ACQUIRE) != 0 ||
+           (__atomic_load_n(&waiters(s, readers(l & 1u))[ar.me], __ATOMIC_ACQUIRE) & WOKEN) ||
+           __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != (uint32_t)(id >> 32);
+}
+
 int mpr__ring_poll(uint64_t id, unsigned l, bool wait)
 {
     int rc0 = MPR_OK;

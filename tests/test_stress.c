@@ -28,8 +28,13 @@ static int consume(const void *arg, size_t len)
 {
     role r;
     memcpy(&r, arg, len);
-    int64_t count = 0, sum = 0, v;
+    int64_t count = 0, sum = 0, v, last[3] = {-1, -1, -1};
     while (mpr_queue_get_i64(r.q, &v, -1) == MPR_OK && v >= 0) {
+        int64_t producer = v / 10000000, seq = v % 10000000;
+        if (producer > 2 || seq <= last[producer])
+            return mpr_raise("item %lld after %lld of producer %lld: out of order", (long long)seq,
+                             (long long)last[producer], (long long)producer);
+        last[producer] = seq;
         count++;
         sum += v;
     }
@@ -37,7 +42,9 @@ static int consume(const void *arg, size_t len)
     return mpr_queue_put(r.results, t, sizeof t, -1) == MPR_OK ? 0 : 2;
 }
 
-MPR_TEST(queue_million)
+/* 3 producers x 3 consumers, 1e6 items through one queue of maxsize:
+ * every item exactly once (count, sum), in order per producer. */
+static int queue_million(size_t maxsize)
 {
     MPR_TEST_NEED_WORKERS(6);
     int total = 1000000;
@@ -46,7 +53,7 @@ MPR_TEST(queue_million)
 #endif
     int per = total / 3;
     mpr_queue q, results;
-    ASSERT_OK(mpr_queue_new(&q, 10000));
+    ASSERT_OK(mpr_queue_new(&q, maxsize));
     ASSERT_OK(mpr_queue_new(&results, 0));
     mpr_process *p[6];
     int64_t want_sum = 0;
@@ -79,8 +86,16 @@ MPR_TEST(queue_million)
     }
     ASSERT_EQ(count, total);
     ASSERT_EQ(sum, want_sum);
+    ASSERT_EQ(mpr_queue_qsize(q), 0);
+    ASSERT_OK(mpr_queue_free(q));
+    ASSERT_OK(mpr_queue_free(results));
     return 0;
 }
+
+MPR_TEST(queue_million) { return queue_million(10000); }
+MPR_TEST(queue_million_unbounded) { return queue_million(0); }
+MPR_TEST(queue_million_max1) { return queue_million(1); }
+MPR_TEST(queue_million_max10) { return queue_million(10); }
 
 /* ---------------------------------------- 1,000,000 locked updates */
 
@@ -224,5 +239,7 @@ MPR_TEST(process_churn)
     return 0;
 }
 
-MPR_TEST_MAIN(MPR_TEST_ENTRY(queue_million), MPR_TEST_ENTRY(locked_million),
-              MPR_TEST_ENTRY(map_ten_million), MPR_TEST_ENTRY(process_churn))
+MPR_TEST_MAIN(MPR_TEST_ENTRY(queue_million), MPR_TEST_ENTRY(queue_million_unbounded),
+              MPR_TEST_ENTRY(queue_million_max1), MPR_TEST_ENTRY(queue_million_max10),
+              MPR_TEST_ENTRY(locked_million), MPR_TEST_ENTRY(map_ten_million),
+              MPR_TEST_ENTRY(process_churn))
