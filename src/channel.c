@@ -160,6 +160,7 @@ static int refill(void *ctx, double *wake_by)
 {
     (void)ctx;
     (void)wake_by;
+    mpr__ring_as_server();
     int n = 0;
     for (size_t i = ch.nlanes; i-- > 0;) {
         int placed = ch.lanes[i].pending ? place_tickets(&ch.lanes[i]) : 0;
@@ -182,13 +183,12 @@ static int fail_from_last(mpr__answer *ans, int rc)
     return mpr__answer_fail(ans, rc, "%s", mpr_last_error());
 }
 
-static void serve_get(const mpr__request *req, unsigned lane, mpr__answer *ans)
+static void serve_get(const mpr__request *req, unsigned lane, bool wait, mpr__answer *ans)
 {
     void *buf = NULL;
     size_t len = 0;
     uint64_t ticket = 0;
-    int rc =
-        mpr__ring_get(req->id, lane, (size_t)req->arg, malloc_sink, &buf, &len, &ticket, false);
+    int rc = mpr__ring_get(req->id, lane, (size_t)req->arg, malloc_sink, &buf, &len, &ticket, wait);
     if (rc == MPR_OK && ticket) {
         spilled *s = spill_take(req->id, lane, ticket);
         MPR_ASSERT(s); /* a ticket is in the ring only while its item is here */
@@ -207,33 +207,55 @@ static void serve_get(const mpr__request *req, unsigned lane, mpr__answer *ans)
     ans->code = rc;
 }
 
-static void serve_op(const mpr__request *req, mpr__answer *ans)
+/* The kind of wait an operation that can block makes (MPR__RING_WAIT_*),
+ * or -1 for one that never blocks. */
+static int wait_kind(uint32_t op)
+{
+    switch (op) {
+    case MPR__OP_CHAN_PUT:
+        return MPR__RING_WAIT_PUT;
+    case MPR__OP_CHAN_GET:
+    case MPR__OP_CHAN_POLL:
+        return MPR__RING_WAIT_GET;
+    case MPR__OP_CHAN_JOIN:
+        return MPR__RING_WAIT_JOIN;
+    default:
+        return -1;
+    }
+}
+
+/* Serves req once; *blocked when it would block (nothing answered yet).
+ * `wait` enrolls the server as the object's waiter in that case. */
+static void serve_op(const mpr__request *req, bool wait, mpr__answer *ans, bool *blocked)
 {
     unsigned lane = req->end & 1u;
     int rc = MPR_OK;
+    *blocked = false;
     switch (req->op) {
     case MPR__OP_CHAN_NEW:
         rc = mpr__ring_new((req->end & 0xffu) == 2 ? 2 : 1, req->arg, (req->end >> 8) & 1u,
                            &ans->value);
         break;
     case MPR__OP_CHAN_PUT:
-        rc = mpr__ring_put(req->id, lane, req->payload, req->payload_len, false);
+        rc = mpr__ring_put(req->id, lane, req->payload, req->payload_len, wait);
         if (rc == MPR__RING_SPILL) {
             spill_store(req->id, lane, req->payload, req->payload_len);
             rc = MPR_OK;
         }
+        *blocked = rc == MPR__WOULD_BLOCK;
         break;
     case MPR__OP_CHAN_GET:
-        serve_get(req, lane, ans);
+        serve_get(req, lane, wait, ans);
+        *blocked = ans->code == MPR__WOULD_BLOCK;
         return;
     case MPR__OP_CHAN_POLL:
-        rc = mpr__ring_poll(req->id, lane, false);
+        rc = mpr__ring_poll(req->id, lane, wait);
+        *blocked = rc == MPR__NOT_YET;
         break;
     case MPR__OP_CHAN_STATE: {
         mpr__ring_info info = {0};
         rc = mpr__ring_state(req->id, lane, &info);
         ans->value = info.items;
-        ans->payload_len = 0;
         if (rc == MPR_OK)
             rc = info.full ? 1 : 0; /* the code says full; the value the count */
         break;
@@ -245,12 +267,16 @@ static void serve_op(const mpr__request *req, mpr__answer *ans)
         rc = mpr__ring_task_done(req->id);
         break;
     case MPR__OP_CHAN_JOIN:
-        rc = mpr__ring_join_ready(req->id, false);
+        rc = mpr__ring_join_ready(req->id, wait);
+        *blocked = rc == MPR__NOT_YET;
         break;
     case MPR__OP_CHAN_FREE:
         rc = mpr__ring_free(req->id);
         if (rc == MPR_OK)
             spill_forget(req->id);
+        break;
+    case MPR__OP_CHAN_SPILL:
+        spill_store(req->id, lane, req->payload, req->payload_len);
         break;
     case MPR__OP_CHAN_FETCH: {
         spilled *s = spill_take(req->id, lane, req->arg);
@@ -272,8 +298,184 @@ static void serve_op(const mpr__request *req, mpr__answer *ans)
     ans->code = rc;
 }
 
+/* What a blocking operation whose time is up answers. */
+static void answer_timed_out(const mpr__request *req, mpr__answer *ans)
+{
+    if (req->op == MPR__OP_CHAN_POLL)
+        ans->code = 0; /* poll: "not ready", Python's False */
+    else
+        mpr__answer_fail(ans, MPR_ETIMEDOUT, "%s within %.3g s at rank %d's node",
+                         req->op == MPR__OP_CHAN_PUT   ? "no room"
+                         : req->op == MPR__OP_CHAN_GET ? "nothing arrived"
+                                                       : "items still unfinished",
+                         req->timeout, mpr__rt.rank);
+}
+
+static void send_answer(int client, const mpr__request *req, mpr__answer *ans)
+{
+    mpr__wbuf w;
+    mpr__wbuf_init(&w);
+    mpr__reply_encode(&w, req, ans);
+    MPR_ASSERT(!w.oom && w.len <= (size_t)INT32_MAX);
+    MPR_MPI_MUST(mpr__send(w.data, (int)w.len, client, MPR__TAG_CHAN_REP, ch.comm, client));
+    mpr__wbuf_free(&w);
+    free(ans->drop);
+}
+
+/* ------------------------------------------- requests parked at the server */
+
+/* A remote blocking call that could not be served at once waits here, in
+ * its object's list in arrival order, and the server is enrolled as one of
+ * the object's waiters (ring.c): a change that wakes the server makes it
+ * try that object's parked requests again, in order. */
+typedef struct parked {
+    struct parked *next;
+    int client;
+    int what;        /* MPR__RING_WAIT_* */
+    double deadline; /* MPI_Wtime; negative: none */
+    mpr__request req;
+    void *raw; /* the request message; req.payload points into it */
+} parked;
+
+typedef struct {
+    uint64_t id;
+    parked *head, **tail;
+} parked_object;
+
+static struct {
+    parked_object *objects;
+    size_t n, cap;
+} pk;
+
+static void park(int client, const mpr__request *req, void *raw)
+{
+    parked_object *o = NULL;
+    for (size_t i = 0; i < pk.n && !o; i++)
+        if (pk.objects[i].id == req->id)
+            o = &pk.objects[i];
+    if (!o) {
+        if (pk.n == pk.cap) {
+            size_t cap = pk.cap ? 2 * pk.cap : 8;
+            parked_object *a = realloc(pk.objects, cap * sizeof *a);
+            MPR_ASSERT(a);
+            pk.objects = a;
+            pk.cap = cap;
+        }
+        o = &pk.objects[pk.n++];
+        *o = (parked_object){.id = req->id};
+        o->tail = &o->head;
+    }
+    parked *p = malloc(sizeof *p);
+    MPR_ASSERT(p);
+    *p = (parked){.client = client,
+                  .what = wait_kind(req->op),
+                  .req = *req,
+                  .raw = raw,
+                  .deadline = mpr__deadline(req->timeout)};
+    *o->tail = p;
+    o->tail = &p->next;
+}
+
+static void unlink_parked(parked_object *o, parked **at)
+{
+    parked *p = *at;
+    *at = p->next;
+    if (o->tail == &p->next)
+        o->tail = at;
+    free(p->raw);
+    free(p);
+}
+
+/* Whether another request parked on o waits the same way as p. */
+static bool another_waits(const parked_object *o, const parked *p)
+{
+    for (const parked *q = o->head; q; q = q->next)
+        if (q != p && q->what == p->what && (q->req.end & 1u) == (p->req.end & 1u))
+            return true;
+    return false;
+}
+
+/* Tries o's parked requests in order until a pass serves none; returns
+ * how many were answered. */
+static int retry_object(parked_object *o)
+{
+    int served = 0, progress = 1;
+    while (progress) {
+        progress = 0;
+        for (parked **at = &o->head; *at;) {
+            mpr__answer ans = {0};
+            bool blocked = false;
+            serve_op(&(*at)->req, true, &ans, &blocked);
+            if (blocked) {
+                at = &(*at)->next;
+                continue;
+            }
+            send_answer((*at)->client, &(*at)->req, &ans);
+            unlink_parked(o, at);
+            progress = 1;
+            served++;
+        }
+    }
+    return served;
+}
+
+static int expire_object(parked_object *o, double now, double *wake_by)
+{
+    int n = 0;
+    for (parked **at = &o->head; *at;) {
+        parked *p = *at;
+        if (p->deadline < 0 || p->deadline > now) {
+            mpr__wake_by(wake_by, p->deadline);
+            at = &p->next;
+            continue;
+        }
+        mpr__answer ans = {0};
+        answer_timed_out(&p->req, &ans);
+        send_answer(p->client, &p->req, &ans);
+        if (!another_waits(o, p)) /* pass on a wake it may have taken */
+            mpr__ring_unwait(p->req.id, p->req.end & 1u, p->what);
+        unlink_parked(o, at);
+        n++;
+    }
+    return n;
+}
+
+static void retry_parked_on(uint64_t id)
+{
+    for (size_t i = 0; i < pk.n; i++)
+        if (pk.objects[i].id == id) {
+            retry_object(&pk.objects[i]);
+            if (!pk.objects[i].head)
+                pk.objects[i] = pk.objects[--pk.n];
+            return;
+        }
+}
+
+/* The server's source for parked requests: objects whose server entry was
+ * woken are tried again; deadlines that passed are answered. */
+static int serve_parked(void *ctx, double *wake_by)
+{
+    (void)ctx;
+    mpr__ring_as_server();
+    int n = 0;
+    double now = MPI_Wtime();
+    for (size_t i = pk.n; i-- > 0;) {
+        parked_object *o = &pk.objects[i];
+        bool woken = false;
+        for (const parked *p = o->head; p && !woken; p = p->next)
+            woken = mpr__ring_woken(o->id, p->req.end & 1u, p->what);
+        if (woken)
+            n += retry_object(o);
+        n += expire_object(o, now, wake_by);
+        if (!o->head)
+            pk.objects[i] = pk.objects[--pk.n];
+    }
+    return n;
+}
+
 static void serve_request(MPI_Message *msg, MPI_Status *st)
 {
+    mpr__ring_as_server();
     void *raw = NULL;
     size_t len = 0;
     MPR_ASSERT(mpr__mrecv_alloc(msg, st, &raw, &len) == MPR_OK);
@@ -282,20 +484,19 @@ static void serve_request(MPI_Message *msg, MPI_Status *st)
     if (!mpr__request_decode(raw, len, &req)) {
         mpr__answer_fail(&ans, MPR_EINVAL, "malformed channel request from rank %d",
                          st->MPI_SOURCE);
-    } else if (req.op == MPR__OP_CHAN_SPILL) {
-        spill_store(req.id, req.end & 1u, req.payload, req.payload_len);
     } else {
-        serve_op(&req, &ans);
+        bool may_wait = req.timeout != 0 && wait_kind(req.op) >= 0, blocked = false;
+        serve_op(&req, may_wait, &ans, &blocked);
+        if (blocked && may_wait) {
+            park(st->MPI_SOURCE, &req, raw); /* answered later; raw is kept */
+            return;
+        }
+        if (blocked)
+            answer_timed_out(&req, &ans);
     }
-    mpr__wbuf w;
-    mpr__wbuf_init(&w);
-    mpr__reply_encode(&w, &req, &ans);
-    MPR_ASSERT(!w.oom && w.len <= (size_t)INT32_MAX);
-    MPR_MPI_MUST(
-        mpr__send(w.data, (int)w.len, st->MPI_SOURCE, MPR__TAG_CHAN_REP, ch.comm, st->MPI_SOURCE));
-    mpr__wbuf_free(&w);
-    free(ans.drop);
+    send_answer(st->MPI_SOURCE, &req, &ans);
     free(raw);
+    retry_parked_on(req.id); /* what this request changed may let them go */
 }
 
 /* ------------------------------------------------------------- client */
@@ -368,12 +569,14 @@ typedef struct {
     size_t len;
 } put_try;
 
+/* Answered once the server holds the item: a put returns with its item in
+ * line (a Process's items are in when join returns, ahead of anything
+ * another rank puts after that). */
 static int send_spill(const put_try *t)
 {
     mpr__request req = {.op = MPR__OP_CHAN_SPILL,
                         .id = t->id,
                         .end = t->lane,
-                        .flags = MPR__REQ_POSTED,
                         .payload = t->buf,
                         .payload_len = t->len};
     return call_simple(t->home, &req, NULL);
@@ -382,31 +585,30 @@ static int send_spill(const put_try *t)
 static int try_put(void *ctx)
 {
     const put_try *t = ctx;
-    int rc;
-    if (mpr__ring_is_local(t->home)) {
-        rc = mpr__ring_put(t->id, t->lane, t->buf, t->len, true);
-        if (rc == MPR__RING_SPILL)
-            rc = send_spill(t);
-    } else {
-        mpr__request req = {.op = MPR__OP_CHAN_PUT,
-                            .id = t->id,
-                            .end = t->lane,
-                            .payload = t->buf,
-                            .payload_len = t->len};
-        rc = call_simple(t->home, &req, NULL);
-    }
+    int rc = mpr__ring_put(t->id, t->lane, t->buf, t->len, true);
+    if (rc == MPR__RING_SPILL)
+        rc = send_spill(t);
     return rc == MPR__WOULD_BLOCK ? MPR__NOT_YET : rc == MPR_OK ? MPR__READY : rc;
 }
 
 int mpr__chan_put(int32_t home, uint64_t id, unsigned lane, const void *buf, size_t len,
                   double timeout)
 {
+    if (!mpr__ring_is_local(home)) {
+        /* One request; the home's server waits out the timeout. */
+        mpr__request req = {.op = MPR__OP_CHAN_PUT,
+                            .id = id,
+                            .end = lane,
+                            .timeout = timeout,
+                            .payload = buf,
+                            .payload_len = len};
+        return call_simple(home, &req, NULL);
+    }
     put_try t = {home, id, lane, buf, len};
     int rc = mpr__wait_until(try_put, &t, timeout);
     if (rc == MPR__READY)
         return MPR_OK;
-    if (mpr__ring_is_local(home))
-        mpr__ring_unwait(id, lane, MPR__RING_WAIT_PUT);
+    mpr__ring_unwait(id, lane, MPR__RING_WAIT_PUT);
     return rc < 0 ? rc : mpr__fail(MPR_ETIMEDOUT, "no room within %g s", timeout);
 }
 
@@ -444,22 +646,14 @@ static int take_payload(const get_try *t, mpr__reply *rep, int rc)
 static int try_get(void *ctx)
 {
     get_try *t = ctx;
-    mpr__reply rep;
-    int rc;
-    if (mpr__ring_is_local(t->home)) {
-        if (t->enrolled && !mpr__ring_maybe_ready(t->id, t->lane))
-            return MPR__NOT_YET;
-        t->enrolled = true;
-        uint64_t ticket = 0;
-        rc = mpr__ring_get(t->id, t->lane, t->cap, buffer_sink, (void *)t, t->len, &ticket, true);
-        if (rc == MPR_OK && ticket) {
-            mpr__request req = {
-                .op = MPR__OP_CHAN_FETCH, .id = t->id, .end = t->lane, .arg = ticket};
-            rc = call_home(t->home, &req, &rep);
-            rc = take_payload(t, &rep, rc);
-        }
-    } else {
-        mpr__request req = {.op = MPR__OP_CHAN_GET, .id = t->id, .end = t->lane, .arg = t->cap};
+    if (t->enrolled && !mpr__ring_maybe_ready(t->id, t->lane))
+        return MPR__NOT_YET;
+    t->enrolled = true;
+    uint64_t ticket = 0;
+    int rc = mpr__ring_get(t->id, t->lane, t->cap, buffer_sink, t, t->len, &ticket, true);
+    if (rc == MPR_OK && ticket) {
+        mpr__request req = {.op = MPR__OP_CHAN_FETCH, .id = t->id, .end = t->lane, .arg = ticket};
+        mpr__reply rep;
         rc = call_home(t->home, &req, &rep);
         rc = take_payload(t, &rep, rc);
     }
@@ -470,11 +664,17 @@ int mpr__chan_get(int32_t home, uint64_t id, unsigned lane, void *buf, size_t ca
                   double timeout)
 {
     get_try t = {home, id, lane, buf, cap, len, false};
+    if (!mpr__ring_is_local(home)) {
+        mpr__request req = {
+            .op = MPR__OP_CHAN_GET, .id = id, .end = lane, .arg = cap, .timeout = timeout};
+        mpr__reply rep;
+        int rc = call_home(home, &req, &rep);
+        return take_payload(&t, &rep, rc);
+    }
     int rc = mpr__wait_until(try_get, &t, timeout);
     if (rc == MPR__READY)
         return MPR_OK;
-    if (mpr__ring_is_local(home))
-        mpr__ring_unwait(id, lane, MPR__RING_WAIT_GET);
+    mpr__ring_unwait(id, lane, MPR__RING_WAIT_GET);
     return rc < 0 ? rc : mpr__fail(MPR_ETIMEDOUT, "nothing arrived within %g s", timeout);
 }
 
@@ -488,18 +688,21 @@ typedef struct {
 static int try_ready(void *ctx)
 {
     const state_try *t = ctx;
-    if (mpr__ring_is_local(t->home))
-        return t->op == MPR__OP_CHAN_POLL ? mpr__ring_poll(t->id, t->lane, true)
-                                          : mpr__ring_join_ready(t->id, true);
-    mpr__request req = {.op = t->op, .id = t->id, .end = t->lane};
-    return call_simple(t->home, &req, NULL);
+    return t->op == MPR__OP_CHAN_POLL ? mpr__ring_poll(t->id, t->lane, true)
+                                      : mpr__ring_join_ready(t->id, true);
 }
 
+/* MPR__READY, MPR__NOT_YET once the timeout passed, or an error. */
 static int wait_ready(int32_t home, uint64_t id, unsigned lane, uint32_t op, double timeout)
 {
+    if (!mpr__ring_is_local(home)) {
+        mpr__request req = {.op = op, .id = id, .end = lane, .timeout = timeout};
+        int rc = call_simple(home, &req, NULL);
+        return rc == MPR_ETIMEDOUT ? MPR__NOT_YET : rc;
+    }
     state_try t = {home, id, lane, op};
     int rc = mpr__wait_until(try_ready, &t, timeout);
-    if (rc != MPR__READY && mpr__ring_is_local(home))
+    if (rc != MPR__READY)
         mpr__ring_unwait(id, lane,
                          op == MPR__OP_CHAN_POLL ? MPR__RING_WAIT_GET : MPR__RING_WAIT_JOIN);
     return rc;
@@ -580,6 +783,9 @@ int mpr__channel_init(void)
     MPR_CHECK(mpr__ring_init());
     mpr__server *s = mpr__node_server();
     if (s) {
+        /* Parked requests first: their check is a few loads, and a stream
+         * of requests must not keep them waiting. */
+        mpr__server_add(s, serve_parked, NULL);
         mpr__server_add_messages(s, ch.comm, MPR__TAG_CHAN_REQ, serve_request);
         mpr__server_add(s, refill, NULL);
     }

@@ -610,6 +610,12 @@ void mpr__ring_unwait(uint64_t id, unsigned lane, int what);
 /* Without the lock: false only if a get on lane would surely still block
  * for a reader that enrolled earlier (the cheap poll between tries). */
 bool mpr__ring_maybe_ready(uint64_t id, unsigned lane);
+/* The node server's thread calls this first: its waits use the slot's
+ * server entry, rung on the leader's server bell. */
+void mpr__ring_as_server(void);
+/* Without the lock: true if the caller's enrolled wait of kind `what`
+ * (MPR__RING_WAIT_*) was woken, or the object is gone. */
+bool mpr__ring_woken(uint64_t id, unsigned lane, int what);
 /* Server: puts a ticket for spilled item seq of len bytes if there is room. */
 int mpr__ring_ticket(uint64_t id, unsigned lane, uint64_t seq, uint64_t len, bool *placed);
 int mpr__ring_state(uint64_t id, unsigned lane, mpr__ring_info *out);

@@ -99,6 +99,7 @@ static struct {
     uint64_t ring_bytes;
     size_t stride; /* bytes per slot header with its waiters */
     int me, node_size;
+    int nwaiters;  /* entries per waiter class: the node's ranks, then the node server */
     int *world_of; /* node rank -> world rank */
     int leader;
     int crash_rank; /* MPR_FAULT_INJECT=ring_lock@R: rank R aborts holding a lock */
@@ -148,7 +149,7 @@ static slot *slot_at(uint32_t i)
 
 static uint64_t *waiters(slot *s, int cls)
 {
-    return (uint64_t *)(s + 1) + (size_t)cls * ar.node_size;
+    return (uint64_t *)(s + 1) + (size_t)cls * (size_t)ar.nwaiters;
 }
 
 static uint64_t lane_cap(const slot *s) { return (ar.ring_bytes / s->nlanes) & ~7ull; }
@@ -186,9 +187,16 @@ static int readers(unsigned l) { return (int)l; }
 static int writers(unsigned l) { return 2 + (int)l; }
 enum { JOINERS = 4 };
 
+/* The calling thread's waiter entry: its rank's, or the node server's. */
+static _Thread_local bool as_server;
+
+void mpr__ring_as_server(void) { as_server = true; }
+
+static int my_entry(void) { return as_server ? ar.node_size : ar.me; }
+
 static void enroll(slot *s, int cls)
 {
-    uint64_t *w = &waiters(s, cls)[ar.me];
+    uint64_t *w = &waiters(s, cls)[my_entry()];
     if (*w == 0)
         *w = ++s->arrivals << 1;
     else
@@ -198,7 +206,7 @@ static void enroll(slot *s, int cls)
 /* Leaves; true if this rank had been woken (and so owes the wake on). */
 static bool leave(slot *s, int cls)
 {
-    uint64_t *w = &waiters(s, cls)[ar.me];
+    uint64_t *w = &waiters(s, cls)[my_entry()];
     bool woken = *w & WOKEN;
     *w = 0;
     return woken;
@@ -209,7 +217,7 @@ static int wake_oldest(slot *s, int cls)
 {
     uint64_t *w = waiters(s, cls);
     int best = -1;
-    for (int i = 0; i < ar.node_size; i++)
+    for (int i = 0; i < ar.nwaiters; i++)
         if (w[i] && !(w[i] & WOKEN) && (best < 0 || w[i] < w[best]))
             best = i;
     if (best >= 0)
@@ -217,16 +225,18 @@ static int wake_oldest(slot *s, int cls)
     return best;
 }
 
-static void ring_bell(int node_rank)
+static void ring_bell(int entry)
 {
-    if (node_rank >= 0)
-        mpr__doorbell_ring(ar.world_of[node_rank], MPR__BELL_MAIN);
+    if (entry == ar.node_size)
+        mpr__doorbell_ring(ar.leader, MPR__BELL_SERVER);
+    else if (entry >= 0)
+        mpr__doorbell_ring(ar.world_of[entry], MPR__BELL_MAIN);
 }
 
 static void wake_all(slot *s, int cls)
 {
     uint64_t *w = waiters(s, cls);
-    for (int i = 0; i < ar.node_size; i++)
+    for (int i = 0; i < ar.nwaiters; i++)
         if (w[i]) {
             w[i] |= WOKEN;
             ring_bell(i);
@@ -307,7 +317,7 @@ int mpr__ring_free(uint64_t id)
         return rc0;
     for (int c = 0; c <= JOINERS; c++)
         wake_all(s, c);
-    memset(waiters(s, 0), 0, sizeof(uint64_t) * (JOINERS + 1) * (size_t)ar.node_size);
+    memset(waiters(s, 0), 0, sizeof(uint64_t) * (JOINERS + 1) * (size_t)ar.nwaiters);
     s->in_use = 0;
     s->gen++;
     unlock(&s->lock);
@@ -435,6 +445,24 @@ int mpr__ring_get(uint64_t id, unsigned l, size_t cap, mpr__ring_sink sink, void
     return rc;
 }
 
+static int class_of(int what, unsigned l)
+{
+    return what == MPR__RING_WAIT_GET   ? readers(l)
+           : what == MPR__RING_WAIT_PUT ? writers(l)
+                                        : JOINERS;
+}
+
+bool mpr__ring_woken(uint64_t id, unsigned l, int what)
+{
+    uint32_t i = (uint32_t)id;
+    if (!ar.up || i >= ar.nslots)
+        return true;
+    slot *s = slot_at(i);
+    return (__atomic_load_n(&waiters(s, class_of(what, l & 1u))[my_entry()], __ATOMIC_ACQUIRE) &
+            WOKEN) ||
+           __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != (uint32_t)(id >> 32);
+}
+
 /* A waiter that gives up: leaves its class and, if it had been woken for
  * something it will not take, wakes the next one. */
 void mpr__ring_unwait(uint64_t id, unsigned l, int what)
@@ -506,7 +534,7 @@ bool mpr__ring_maybe_ready(uint64_t id, unsigned l)
      * one more try, and a waiter woken for nothing must re-arm. */
     return __atomic_load_n(&ln->count, __ATOMIC_ACQUIRE) != 0 ||
            __atomic_load_n(&ln->flags, __ATOMIC_ACQUIRE) != 0 ||
-           (__atomic_load_n(&waiters(s, readers(l & 1u))[ar.me], __ATOMIC_ACQUIRE) & WOKEN) ||
+           (__atomic_load_n(&waiters(s, readers(l & 1u))[my_entry()], __ATOMIC_ACQUIRE) & WOKEN) ||
            __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != (uint32_t)(id >> 32);
 }
 
@@ -609,11 +637,12 @@ int mpr__ring_init(void)
     MPI_Comm node = mpr__node_comm();
     ar.me = mpr__node_rank();
     ar.node_size = mpr__node_size();
+    ar.nwaiters = ar.node_size + 1;
     ar.leader = mpr__node_leader_of(mpr__rt.rank);
     ar.nslots = (uint32_t)setting("MPR_CHANNEL_SLOTS", DEFAULT_SLOTS, 1, 1 << 20);
     ar.ring_bytes = setting("MPR_CHANNEL_RING", DEFAULT_RING, 1024, (uint64_t)1 << 30) & ~63ull;
     ar.stride =
-        (sizeof(slot) + sizeof(uint64_t) * (JOINERS + 1) * (size_t)ar.node_size + 63) & ~(size_t)63;
+        (sizeof(slot) + sizeof(uint64_t) * (JOINERS + 1) * (size_t)ar.nwaiters + 63) & ~(size_t)63;
     size_t headers = headers_offset() + (size_t)ar.nslots * ar.stride;
     size_t bytes = ((headers + 63) & ~(size_t)63) + (size_t)ar.nslots * ar.ring_bytes;
     const char *inject = getenv("MPR_FAULT_INJECT");
