@@ -53,6 +53,18 @@ static struct {
     size_t nlanes, cap;
 } ch;
 
+/* The server's arrays grow by doubling; it has no caller to refuse to. */
+static void *room_for_one(void *items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    size_t more = *cap ? 2 * *cap : 8;
+    void *grown = realloc(items, more * size);
+    MPR_ASSERT(grown);
+    *cap = more;
+    return grown;
+}
+
 static spill_lane *spill_lane_of(uint64_t id, unsigned lane, bool make)
 {
     for (size_t i = 0; i < ch.nlanes; i++)
@@ -60,13 +72,7 @@ static spill_lane *spill_lane_of(uint64_t id, unsigned lane, bool make)
             return &ch.lanes[i];
     if (!make)
         return NULL;
-    if (ch.nlanes == ch.cap) {
-        size_t cap = ch.cap ? 2 * ch.cap : 8;
-        spill_lane *l = realloc(ch.lanes, cap * sizeof *l);
-        MPR_ASSERT(l);
-        ch.lanes = l;
-        ch.cap = cap;
-    }
+    ch.lanes = room_for_one(ch.lanes, ch.nlanes, &ch.cap, sizeof *ch.lanes);
     spill_lane *l = &ch.lanes[ch.nlanes++];
     *l = (spill_lane){.id = id, .lane = lane, .next_seq = 1};
     l->pending_tail = &l->pending;
@@ -354,13 +360,7 @@ static void park(int client, const mpr__request *req, void *raw)
         if (pk.objects[i].id == req->id)
             o = &pk.objects[i];
     if (!o) {
-        if (pk.n == pk.cap) {
-            size_t cap = pk.cap ? 2 * pk.cap : 8;
-            parked_object *a = realloc(pk.objects, cap * sizeof *a);
-            MPR_ASSERT(a);
-            pk.objects = a;
-            pk.cap = cap;
-        }
+        pk.objects = room_for_one(pk.objects, pk.n, &pk.cap, sizeof *pk.objects);
         o = &pk.objects[pk.n++];
         *o = (parked_object){.id = req->id};
         o->tail = &o->head;
