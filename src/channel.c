@@ -6,14 +6,17 @@
  * DESIGN
  *   An object lives at a home node (ring.c). A rank of that node operates
  *   on the ring itself: no message, no thread of any other rank. A rank of
- *   another node sends each try as one request (request.c's format) to the
+ *   another node sends each call as one request (request.c's format) to the
  *   server thread of the home node's leader (the node server, which heap.c
  *   also uses) and gets one reply; rank 0 takes no part unless it leads the
- *   home node. Blocking calls wait with mpr__wait_until: on the home node
- *   as an enrolled waiter woken by the doorbell, elsewhere by trying again
- *   with the backoff (one request per try; issue "one hop across nodes"
- *   parks them at the home instead).
- *
+ *   home node. Blocking calls wait with mpr__wait_until on the home node, as
+ *   enrolled waiters woken by the doorbell; a call from another node that
+ *   cannot be served at once is parked at the server, in its object's list
+ *   in arrival order, with the server enrolled as one of the object's
+ *   waiters (its own entry, rung on the leader's server bell), and answered
+ *   when a change wakes the server or its timeout passes, so the server
+ *   decides timeouts and a late answer never races a client that gave up.
+
  *   Spilled items (ring.c) are sent by their producer to the node server,
  *   which answers once it holds them; it keeps them per lane in
  *   arrival order and puts each one's ticket in the ring when there is

@@ -25,8 +25,13 @@
  *     change scans anything but this object's entries; close and free
  *     wake them all. A woken waiter that cannot proceed keeps its ticket;
  *     one that leaves (timeout) after being woken passes the wake on.
+ *   - An item larger than a quarter of the ring goes in a block: whole
+ *     64 KiB units of the arena's block region, first fit over a bitmap
+ *     under the arena lock. The producer copies it in before it takes the
+ *     slot's lock, the record in the ring names the block, and the consumer
+ *     copies it out after releasing the lock: one copy each side, no server.
  *   - An item that does not fit the ring (the ring is full, or the item is
- *     larger than half a lane) is spilled: the put counts it in `spilled`
+ *     larger than half a lane and no block is free) is spilled: the put counts it in `spilled`
  *     and the caller hands it to the node's server (channel.c), which holds
  *     it in its private memory and puts a ticket (the item's sequence
  *     number and length) in the ring when there is room; a getter that
@@ -60,6 +65,9 @@ enum {
     WOKEN = 1, /* low bit of a waiter entry */
 };
 #define TICKET_FLAG ((uint64_t)1 << TICKET_BIT_SHIFT)
+#define BLOCK_FLAG  ((uint64_t)1 << (TICKET_BIT_SHIFT - 1))
+#define LEN_MASK    (BLOCK_FLAG - 1)
+enum { BLOCK_UNIT = 64 << 10, DEFAULT_BLOCKS = 64 << 20 };
 
 /* lane flags */
 enum { WCLOSED = 1u, RCLOSED = 2u };
@@ -97,7 +105,8 @@ static struct {
     unsigned char *mem;
     uint32_t nslots;
     uint64_t ring_bytes;
-    size_t stride; /* bytes per slot header with its waiters */
+    uint64_t nunits; /* BLOCK_UNITs in the block region (large items) */
+    size_t stride;   /* bytes per slot header with its waiters */
     int me, node_size;
     int nwaiters;  /* entries per waiter class: the node's ranks, then the node server */
     int *world_of; /* node rank -> world rank */
@@ -140,7 +149,20 @@ static void unlock(_Atomic uint32_t *l)
 
 static arena_header *header(void) { return (arena_header *)ar.mem; }
 
-static size_t headers_offset(void) { return 64; }
+/* Arena layout: the header (64 bytes), the block map (a bit per unit),
+ * the slot headers, the rings, the block region. */
+static uint64_t *block_map(void) { return (uint64_t *)(ar.mem + 64); }
+
+static size_t map_bytes(void) { return (size_t)((ar.nunits + 63) / 64) * 8; }
+
+static size_t headers_offset(void) { return (64 + map_bytes() + 63) & ~(size_t)63; }
+
+static size_t rings_offset(void)
+{
+    return (headers_offset() + (size_t)ar.nslots * ar.stride + 63) & ~(size_t)63;
+}
+
+static size_t blocks_offset(void) { return rings_offset() + (size_t)ar.nslots * ar.ring_bytes; }
 
 static slot *slot_at(uint32_t i)
 {
@@ -156,9 +178,56 @@ static uint64_t lane_cap(const slot *s) { return (ar.ring_bytes / s->nlanes) & ~
 
 static unsigned char *lane_base(uint32_t i, unsigned l)
 {
-    size_t rings = headers_offset() + (size_t)ar.nslots * ar.stride;
-    rings = (rings + 63) & ~(size_t)63;
-    return ar.mem + rings + (size_t)i * ar.ring_bytes + (size_t)l * lane_cap(slot_at(i));
+    return ar.mem + rings_offset() + (size_t)i * ar.ring_bytes + (size_t)l * lane_cap(slot_at(i));
+}
+
+/* ------------------------------------------------------------- blocks */
+
+/* A large item travels in a block of whole units of the block region, so
+ * the producer copies it in and the consumer out, each without the slot's
+ * lock, and no server takes part. First fit over the map, under the
+ * arena's lock: large items are few. Returns the block's arena offset, or
+ * 0 when no run of free units is long enough (the item then spills). */
+static uint64_t units_of(uint64_t len) { return (len + BLOCK_UNIT - 1) / BLOCK_UNIT; }
+
+static void mark_units(uint64_t first, uint64_t n, bool used)
+{
+    uint64_t *map = block_map();
+    for (uint64_t u = first; u < first + n; u++) {
+        if (used)
+            map[u / 64] |= (uint64_t)1 << (u % 64);
+        else
+            map[u / 64] &= ~((uint64_t)1 << (u % 64));
+    }
+}
+
+static uint64_t block_alloc(uint64_t len)
+{
+    uint64_t n = units_of(len), run = 0, start = 0;
+    if (n == 0 || n > ar.nunits)
+        return 0;
+    const uint64_t *map = block_map();
+    arena_header *h = (arena_header *)ar.mem;
+    lock(&h->lock);
+    for (uint64_t u = 0; u < ar.nunits && run < n; u++) {
+        if (map[u / 64] >> (u % 64) & 1) {
+            run = 0;
+        } else if (run++ == 0) {
+            start = u;
+        }
+    }
+    if (run == n)
+        mark_units(start, n, true);
+    unlock(&h->lock);
+    return run == n ? blocks_offset() + start * BLOCK_UNIT : 0;
+}
+
+static void block_free(uint64_t offset, uint64_t len)
+{
+    arena_header *h = (arena_header *)ar.mem;
+    lock(&h->lock);
+    mark_units((offset - blocks_offset()) / BLOCK_UNIT, units_of(len), false);
+    unlock(&h->lock);
 }
 
 static void ring_write(unsigned char *base, uint64_t cap, uint64_t pos, const void *src, size_t n)
@@ -309,12 +378,32 @@ int mpr__ring_new(unsigned nlanes, uint64_t maxcount, bool joinable, uint64_t *i
     return MPR_OK;
 }
 
+/* The blocks of the items still in lane l, whose object is being freed. */
+static void free_blocks_of(slot *s, uint32_t i, unsigned l)
+{
+    lane *ln = &s->lane[l];
+    uint64_t cap = lane_cap(s);
+    const unsigned char *base = lane_base(i, l);
+    for (uint64_t at = ln->head; at < ln->tail;) {
+        uint64_t hdr = 0, block = 0;
+        ring_read(base, cap, at, &hdr, 8);
+        bool small = hdr & (TICKET_FLAG | BLOCK_FLAG);
+        if (hdr & BLOCK_FLAG) {
+            ring_read(base, cap, at + 8, &block, 8);
+            block_free(block, hdr & LEN_MASK);
+        }
+        at += record_bytes(small ? 8 : hdr & LEN_MASK);
+    }
+}
+
 int mpr__ring_free(uint64_t id)
 {
     int rc0 = MPR_OK;
     slot *s = lock_slot(id, &rc0);
     if (!s)
         return rc0;
+    for (unsigned l = 0; l < s->nlanes; l++)
+        free_blocks_of(s, (uint32_t)id, l);
     for (int c = 0; c <= JOINERS; c++)
         wake_all(s, c);
     memset(waiters(s, 0), 0, sizeof(uint64_t) * (JOINERS + 1) * (size_t)ar.nwaiters);
@@ -334,8 +423,8 @@ int mpr__ring_free(uint64_t id)
 /* Puts len bytes in lane l. MPR_OK: stored; MPR__RING_SPILL: counted, and
  * the caller must hand the item to the server now; MPR__WOULD_BLOCK: a
  * bounded queue is full (enrolled as a waiter if `wait`); or an error. */
-static int put_locked(slot *s, uint32_t i, unsigned l, const void *buf, size_t len, bool wait,
-                      int *wake)
+static int put_locked(slot *s, uint32_t i, unsigned l, const void *buf, size_t len, uint64_t block,
+                      bool wait, int *wake)
 {
     lane *ln = &s->lane[l];
     if (ln->flags & WCLOSED)
@@ -347,13 +436,15 @@ static int put_locked(slot *s, uint32_t i, unsigned l, const void *buf, size_t l
             enroll(s, writers(l));
         return MPR__WOULD_BLOCK;
     }
-    uint64_t cap = lane_cap(s), need = record_bytes(len);
+    uint64_t cap = lane_cap(s), need = block ? record_bytes(8) : record_bytes(len);
     int rc = MPR_OK;
-    if (ln->spilled == 0 && len <= cap / 2 && need <= cap - (ln->tail - ln->head)) {
-        uint64_t hdr = len;
+    if (ln->spilled == 0 && (block || len <= cap / 2) && need <= cap - (ln->tail - ln->head)) {
+        uint64_t hdr = len | (block ? BLOCK_FLAG : 0);
         unsigned char *base = lane_base(i, l);
         ring_write(base, cap, ln->tail, &hdr, 8);
-        if (len)
+        if (block)
+            ring_write(base, cap, ln->tail + 8, &block, 8);
+        else if (len)
             ring_write(base, cap, ln->tail + 8, buf, len);
         ln->tail += need;
         ln->count++;
@@ -368,18 +459,28 @@ static int put_locked(slot *s, uint32_t i, unsigned l, const void *buf, size_t l
 
 int mpr__ring_put(uint64_t id, unsigned l, const void *buf, size_t len, bool wait)
 {
+    /* An item too large for any lane's inline limit goes in a block,
+     * copied before the slot is locked. */
+    uint64_t block = len > ar.ring_bytes / 4 ? block_alloc(len) : 0;
+    if (block)
+        memcpy(ar.mem + block, buf, len);
     int rc0 = MPR_OK;
     slot *s = lock_slot(id, &rc0);
-    if (!s)
+    if (!s) {
+        if (block)
+            block_free(block, len);
         return rc0;
+    }
     if (ar.crash_rank == mpr__rt.rank)
         abort(); /* fault injection: tests/faults.cmake ring_lock */
     int wake = -1;
-    int rc = put_locked(s, (uint32_t)id, l, buf, len, wait, &wake);
+    int rc = put_locked(s, (uint32_t)id, l, buf, len, block, wait, &wake);
     if (wait && rc != MPR__WOULD_BLOCK)
         leave(s, writers(l));
     unlock(&s->lock);
     ring_bell(wake);
+    if (block && rc != MPR_OK)
+        block_free(block, len); /* refused, full, or spilled instead */
     return rc;
 }
 
@@ -387,7 +488,8 @@ int mpr__ring_put(uint64_t id, unsigned l, const void *buf, size_t len, bool wai
  * ticket's sequence number goes to *ticket (the caller fetches the item).
  * MPR_ETRUNC: *len is the size needed, nothing taken. */
 static int get_locked(slot *s, uint32_t i, unsigned l, size_t cap, mpr__ring_sink sink, void *ctx,
-                      size_t *len, uint64_t *ticket, bool wait, int *wake, bool *server)
+                      size_t *len, uint64_t *ticket, bool wait, int *wake, bool *server,
+                      uint64_t *block, void **block_dst)
 {
     lane *ln = &s->lane[l];
     if (ln->flags & RCLOSED)
@@ -402,17 +504,24 @@ static int get_locked(slot *s, uint32_t i, unsigned l, size_t cap, mpr__ring_sin
     uint64_t cap_l = lane_cap(s), hdr = 0;
     const unsigned char *base = lane_base(i, l);
     ring_read(base, cap_l, ln->head, &hdr, 8);
-    uint64_t n = hdr & ~TICKET_FLAG;
+    uint64_t n = hdr & LEN_MASK;
     *len = n;
     if (n > cap)
         return mpr__fail(MPR_ETRUNC,
                          "the next item is %llu bytes, the buffer holds %zu; it stays queued",
                          (unsigned long long)n, cap);
-    uint64_t stored = (hdr & TICKET_FLAG) ? 8 : n;
+    uint64_t stored = (hdr & (TICKET_FLAG | BLOCK_FLAG)) ? 8 : n;
+    *ticket = 0;
     if (hdr & TICKET_FLAG) {
         ring_read(base, cap_l, ln->head + 8, ticket, 8);
+    } else if (hdr & BLOCK_FLAG) {
+        /* The destination now, so that a sink without memory takes nothing;
+         * the copy after the lock is released. */
+        *block_dst = sink(ctx, n);
+        if (!*block_dst)
+            return mpr__fail(MPR_ENOMEM, "no memory for a %llu-byte item", (unsigned long long)n);
+        ring_read(base, cap_l, ln->head + 8, block, 8);
     } else {
-        *ticket = 0;
         void *dst = n ? sink(ctx, n) : NULL;
         if (n && !dst)
             return mpr__fail(MPR_ENOMEM, "no memory for a %llu-byte item", (unsigned long long)n);
@@ -435,10 +544,17 @@ int mpr__ring_get(uint64_t id, unsigned l, size_t cap, mpr__ring_sink sink, void
         return rc0;
     int wake = -1;
     bool server = false;
-    int rc = get_locked(s, (uint32_t)id, l, cap, sink, ctx, len, ticket, wait, &wake, &server);
+    uint64_t block = 0;
+    void *block_dst = NULL;
+    int rc = get_locked(s, (uint32_t)id, l, cap, sink, ctx, len, ticket, wait, &wake, &server,
+                        &block, &block_dst);
     if (wait && rc != MPR__WOULD_BLOCK)
         leave(s, readers(l));
     unlock(&s->lock);
+    if (block) {
+        memcpy(block_dst, ar.mem + block, *len);
+        block_free(block, *len);
+    }
     ring_bell(wake);
     if (server)
         mpr__doorbell_ring(ar.leader, MPR__BELL_SERVER);
@@ -492,7 +608,7 @@ int mpr__ring_ticket(uint64_t id, unsigned l, uint64_t seq, uint64_t len, bool *
     uint64_t cap = lane_cap(s);
     int wake = -1;
     if (record_bytes(8) <= cap - (ln->tail - ln->head)) {
-        uint64_t hdr = len | TICKET_FLAG;
+        uint64_t hdr = (len & LEN_MASK) | TICKET_FLAG;
         unsigned char *base = lane_base((uint32_t)id, l);
         ring_write(base, cap, ln->tail, &hdr, 8);
         ring_write(base, cap, ln->tail + 8, &seq, 8);
@@ -613,6 +729,8 @@ static uint64_t setting(const char *name, uint64_t def, uint64_t lo, uint64_t hi
         v <<= 10;
     else if (*end == 'm' || *end == 'M')
         v <<= 20;
+    else if (*end == 'g' || *end == 'G')
+        v <<= 30;
     if (v < lo || v > hi) {
         MPR_WARN("%s=%s is out of range [%llu, %llu]; using %llu", name, s, (unsigned long long)lo,
                  (unsigned long long)hi, (unsigned long long)def);
@@ -641,10 +759,11 @@ int mpr__ring_init(void)
     ar.leader = mpr__node_leader_of(mpr__rt.rank);
     ar.nslots = (uint32_t)setting("MPR_CHANNEL_SLOTS", DEFAULT_SLOTS, 1, 1 << 20);
     ar.ring_bytes = setting("MPR_CHANNEL_RING", DEFAULT_RING, 1024, (uint64_t)1 << 30) & ~63ull;
+    ar.nunits = setting("MPR_CHANNEL_BLOCKS", DEFAULT_BLOCKS, 0, (uint64_t)1 << 40) / BLOCK_UNIT;
     ar.stride =
         (sizeof(slot) + sizeof(uint64_t) * (JOINERS + 1) * (size_t)ar.nwaiters + 63) & ~(size_t)63;
-    size_t headers = headers_offset() + (size_t)ar.nslots * ar.stride;
-    size_t bytes = ((headers + 63) & ~(size_t)63) + (size_t)ar.nslots * ar.ring_bytes;
+    size_t headers = rings_offset(); /* everything before the rings */
+    size_t bytes = blocks_offset() + (size_t)ar.nunits * BLOCK_UNIT;
     const char *inject = getenv("MPR_FAULT_INJECT");
     ar.crash_rank = -1;
     if (inject && sscanf(inject, "ring_lock@%d", &ar.crash_rank) != 1)

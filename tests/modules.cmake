@@ -38,6 +38,7 @@ mpr_add_mpi_test(queue many_producers_consumers RANKS 3 4 8 TIMEOUT 180)
 # Rank 0 takes no part in channels it does not use: on one node, and with
 # every rank its own node (the producers reach the consumers' nodes).
 mpr_add_mpi_test(queue pairs_bypass_rank0 RANKS 3 5 9)
+mpr_add_mpi_test(queue big_blocks RANKS 1 2)
 mpr_add_mpi_test(queue pairs_bypass_rank0 RANKS 5 9 SUFFIX split ENV MPR_NODE_SPLIT=rank)
 
 foreach(case truncated poll_and_timeout closed_ends)

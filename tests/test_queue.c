@@ -465,8 +465,75 @@ MPR_TEST(pairs_bypass_rank0)
     return 0;
 }
 
+/* Large items travel in blocks of the node's arena (ring.c), and spill to
+ * the node server only when the block region is full: 20 items of 4 MiB
+ * (80 MiB, the region holds 64) come back whole and in order, some through
+ * the server; a queue freed with 10 such items still in it gives their
+ * blocks back, so 15 more then pass with no event at the server. */
+enum { BIG = 4 << 20 };
+
+static void fill_big(unsigned char *b, int k)
+{
+    for (size_t i = 0; i < BIG; i += 4096)
+        b[i] = (unsigned char)(k * 7 + i / 4096);
+}
+
+static int check_big(const unsigned char *b, int k)
+{
+    for (size_t i = 0; i < BIG; i += 4096)
+        if (b[i] != (unsigned char)(k * 7 + i / 4096))
+            return 0;
+    return 1;
+}
+
+static uint64_t node_server_events(void)
+{
+    mpr_served c = {0, 0};
+    mpr_served_counts(&c);
+    return c.node_server;
+}
+
+MPR_TEST(big_blocks)
+{
+    unsigned char *buf = malloc(BIG);
+    ASSERT_TRUE(buf != NULL);
+    mpr_queue q;
+    size_t len = 0;
+    ASSERT_OK(mpr_queue_new(&q, 0));
+    uint64_t before = node_server_events();
+    for (int k = 0; k < 20; k++) {
+        fill_big(buf, k);
+        ASSERT_OK(mpr_queue_put(q, buf, BIG, -1));
+    }
+    ASSERT_TRUE(node_server_events() > before); /* the region ran out: some spilled */
+    ASSERT_EQ(mpr_queue_qsize(q), 20);
+    for (int k = 0; k < 20; k++) {
+        memset(buf, 0, BIG);
+        ASSERT_OK(mpr_queue_get(q, buf, BIG, &len, 0));
+        ASSERT_EQ(len, BIG);
+        ASSERT_EQ(check_big(buf, k), 1);
+    }
+    for (int k = 0; k < 10; k++)
+        ASSERT_OK(mpr_queue_put(q, buf, BIG, -1));
+    ASSERT_OK(mpr_queue_free(q));
+    ASSERT_OK(mpr_queue_new(&q, 0));
+    before = node_server_events();
+    for (int k = 0; k < 15; k++) {
+        fill_big(buf, k);
+        ASSERT_OK(mpr_queue_put(q, buf, BIG, -1));
+    }
+    ASSERT_EQ(node_server_events(), before);
+    for (int k = 0; k < 15; k++) {
+        ASSERT_OK(mpr_queue_get(q, buf, BIG, &len, 0));
+        ASSERT_EQ(check_big(buf, k), 1);
+    }
+    ASSERT_OK(mpr_queue_free(q));
+    free(buf);
+    return 0;
+}
+
 MPR_TEST_MAIN(MPR_TEST_ENTRY(fifo), MPR_TEST_ENTRY(bounded), MPR_TEST_ENTRY(timeouts),
               MPR_TEST_ENTRY(truncated), MPR_TEST_ENTRY(bad_handles), MPR_TEST_ENTRY(close),
               MPR_TEST_ENTRY(joinable), MPR_TEST_ENTRY(many_producers_consumers),
               MPR_TEST_ENTRY(big_items), MPR_TEST_ENTRY(child_puts),
-              MPR_TEST_ENTRY(pairs_bypass_rank0))
+              MPR_TEST_ENTRY(pairs_bypass_rank0), MPR_TEST_ENTRY(big_blocks))

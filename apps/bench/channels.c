@@ -18,6 +18,14 @@
  *              shared Barrier). raw: each producer MPI_Sends item i to
  *              consumer i % C, which MPI_Recvs from any source.
  *
+ *   pairs      k = 1, 2, 3 independent producer/consumer pairs, each pair
+ *              with its own Queue (homed on rank 0's node, which on one node
+ *              is every rank's), 8 B items; the sample is the aggregate
+ *              items/s. raw: each producer MPI_Sends to its consumer. A
+ *              line `served,...` gives the events rank 0's server threads
+ *              handled per item (mpr_served_counts): 0 when no item passes
+ *              through rank 0.
+ *
  * Every sample is a line `sample,...` (apps/common/bench.h); run_suite.sh
  * makes the report.
  */
@@ -178,6 +186,63 @@ typedef struct {
     int iters, big_iters, warm_iters, items, reps, warmup;
 } options;
 
+/* One repetition of k pairs, pair p on queue qs[p]: aggregate items/s. */
+static double pairs_once(queue_arg a, const mpr_queue *qs, int k)
+{
+    mpr_process *ps[2 * MAX_SIDE] = {NULL};
+    int status = APP_EXIT_OK;
+    a.nconsumers = 1;
+    for (int p = 0; p < k && status == APP_EXIT_OK; p++) {
+        queue_arg ca = a;
+        ca.q = qs[p];
+        ca.index = p;
+        ca.count = a.items;
+        status = app_start(&ps[p], "consumer", consumer, &ca, sizeof ca);
+        queue_arg pa = ca;
+        pa.index = k + p;
+        pa.consumer_rank[0] = ps[p] ? mpr_process_rank(ps[p]) : -1;
+        if (status == APP_EXIT_OK)
+            status = app_start(&ps[k + p], "producer", producer, &pa, sizeof pa);
+    }
+    if (app_join_all(ps, 2 * (size_t)k) != APP_EXIT_OK || status != APP_EXIT_OK)
+        return -1;
+    return k * (double)a.items / bench_span_seconds(a.span);
+}
+
+static int run_pairs(const options *o, const bench_span *spans)
+{
+    mpr_queue qs[MAX_SIDE];
+    for (int p = 0; p < MAX_SIDE; p++)
+        if (mpr_queue_new(&qs[p], 0) != MPR_OK)
+            return app_fail("queue", MPR_ENOMEM);
+    mpr_served before, after;
+    mpr_served_counts(&before);
+    double items = 0;
+    BENCH_REPS_LOOP(rep, o->warmup, o->reps)
+    {
+        for (int k = 1; k <= MAX_SIDE; k++) {
+            for (int raw = 1; raw >= 0; raw--) {
+                queue_arg a = {.span = spans[k], .raw = raw, .items = o->items, .size = 8};
+                double rate = pairs_once(a, qs, k);
+                if (rate < 0)
+                    return APP_EXIT_FAIL;
+                items += raw ? 0 : k * (double)o->items;
+                char param[32];
+                snprintf(param, sizeof param, "%d_pairs_8B", k);
+                bench_sample("pairs", raw ? "raw" : "mpr", param, "items/s", rep, rate);
+            }
+        }
+    }
+    mpr_served_counts(&after);
+    printf("served,rank0,%.6f events/item,%llu items\n",
+           (double)(after.service + after.node_server - before.service - before.node_server) /
+               (items > 0 ? items : 1),
+           (unsigned long long)items);
+    for (int p = 0; p < MAX_SIDE; p++)
+        mpr_queue_free(qs[p]);
+    return APP_EXIT_OK;
+}
+
 static int run(const options *o)
 {
     if (mpr_free_workers() < 2 * MAX_SIDE) {
@@ -236,7 +301,12 @@ static int run(const options *o)
         }
     }
     mpr_queue_free(q);
-    return APP_EXIT_OK;
+    bench_span pair_spans[MAX_SIDE + 1];
+    for (int k = 1; k <= MAX_SIDE && rc == MPR_OK; k++)
+        rc = bench_span_new(&pair_spans[k], 2 * k);
+    if (rc != MPR_OK)
+        return app_fail("set-up", rc);
+    return run_pairs(o, pair_spans);
 }
 
 int main(int argc, char **argv)
