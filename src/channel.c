@@ -45,8 +45,9 @@ typedef struct {
     uint64_t id;
     unsigned lane;
     uint64_t next_seq;
-    spilled *pending, **pending_tail; /* no ticket yet, arrival order */
-    spilled *ticketed;                /* ticket in the ring, not fetched */
+    spilled *pending, **pending_tail;   /* no ticket yet, arrival order */
+    spilled *ticketed, **ticketed_tail; /* ticket in the ring, not fetched: in
+                                         * ticket order, as fetches mostly come */
 } spill_lane;
 
 static struct {
@@ -118,8 +119,11 @@ static int place_tickets(spill_lane *l)
         l->pending = s->next;
         if (!l->pending)
             l->pending_tail = &l->pending;
-        s->next = l->ticketed;
-        l->ticketed = s;
+        if (!l->ticketed) /* re-aimed, as in spill_store */
+            l->ticketed_tail = &l->ticketed;
+        s->next = NULL;
+        *l->ticketed_tail = s;
+        l->ticketed_tail = &s->next;
         placed_n++;
     }
     return placed_n;
@@ -135,21 +139,31 @@ static void spill_store(uint64_t id, unsigned lane, const void *data, size_t len
     s->len = len;
     if (len)
         memcpy(s->data, data, len);
+    /* An empty list's tail is re-aimed here, never kept: it would point into
+     * ch.lanes, which moves (realloc, and the swap of spill_lane_remove). */
+    if (!l->pending)
+        l->pending_tail = &l->pending;
     *l->pending_tail = s;
     l->pending_tail = &s->next;
     place_tickets(l);
 }
 
-/* The item a ticket names, unlinked; NULL if unknown. */
+/* The item a ticket names, unlinked; NULL if unknown. Taking a ticket
+ * made room in the ring: the lane's next pending items get theirs now,
+ * rather than when the server's refill source next has its turn. */
 static spilled *spill_take(uint64_t id, unsigned lane, uint64_t seq)
 {
     spill_lane *l = spill_lane_of(id, lane, false);
     if (!l)
         return NULL;
+    if (l->pending && place_tickets(l) < 0)
+        return NULL; /* the object is gone */
     for (spilled **p = &l->ticketed; *p; p = &(*p)->next)
         if ((*p)->seq == seq) {
             spilled *s = *p;
             *p = s->next;
+            if (l->ticketed_tail == &s->next)
+                l->ticketed_tail = p;
             if (!l->pending && !l->ticketed)
                 spill_lane_remove(l);
             return s;
@@ -443,11 +457,23 @@ static int expire_object(parked_object *o, double now, double *wake_by)
     return n;
 }
 
+/* Whether a change woke the server for one of o's parked requests: the
+ * server is then the oldest of the object's waiters of that kind, so
+ * trying them now keeps the arrival order of all its waiters. */
+static bool server_woken(const parked_object *o)
+{
+    for (const parked *p = o->head; p; p = p->next)
+        if (mpr__ring_woken(o->id, p->req.end & 1u, p->what))
+            return true;
+    return false;
+}
+
 static void retry_parked_on(uint64_t id)
 {
     for (size_t i = 0; i < pk.n; i++)
         if (pk.objects[i].id == id) {
-            retry_object(&pk.objects[i]);
+            if (server_woken(&pk.objects[i]))
+                retry_object(&pk.objects[i]);
             if (!pk.objects[i].head)
                 pk.objects[i] = pk.objects[--pk.n];
             return;
@@ -464,10 +490,7 @@ static int serve_parked(void *ctx, double *wake_by)
     double now = MPI_Wtime();
     for (size_t i = pk.n; i-- > 0;) {
         parked_object *o = &pk.objects[i];
-        bool woken = false;
-        for (const parked *p = o->head; p && !woken; p = p->next)
-            woken = mpr__ring_woken(o->id, p->req.end & 1u, p->what);
-        if (woken)
+        if (server_woken(o))
             n += retry_object(o);
         n += expire_object(o, now, wake_by);
         if (!o->head)
@@ -485,8 +508,12 @@ static void serve_request(MPI_Message *msg, MPI_Status *st)
     mpr__request req;
     mpr__answer ans = {0};
     if (!mpr__request_decode(raw, len, &req)) {
+        memset(&req, 0, sizeof req);
         mpr__answer_fail(&ans, MPR_EINVAL, "malformed channel request from rank %d",
                          st->MPI_SOURCE);
+        send_answer(st->MPI_SOURCE, &req, &ans);
+        free(raw);
+        return;
     } else {
         bool may_wait = req.timeout != 0 && wait_kind(req.op) >= 0, blocked = false;
         serve_op(&req, may_wait, &ans, &blocked);
@@ -589,8 +616,11 @@ static int try_put(void *ctx)
 {
     const put_try *t = ctx;
     int rc = mpr__ring_put(t->id, t->lane, t->buf, t->len, true);
-    if (rc == MPR__RING_SPILL)
+    if (rc == MPR__RING_SPILL) {
         rc = send_spill(t);
+        if (rc != MPR_OK) /* the item never reached the server: uncount it */
+            mpr__ring_unspill(t->id, t->lane);
+    }
     return rc == MPR__WOULD_BLOCK ? MPR__NOT_YET : rc == MPR_OK ? MPR__READY : rc;
 }
 
@@ -772,6 +802,12 @@ static int channel_fini(void)
         drop_list(ch.lanes[i].ticketed);
     }
     ch.nlanes = 0;
+    for (size_t i = 0; i < pk.n; i++)
+        while (pk.objects[i].head)
+            unlink_parked(&pk.objects[i], &pk.objects[i].head);
+    free(pk.objects);
+    pk.objects = NULL;
+    pk.n = pk.cap = 0;
     free(ch.lanes);
     ch.lanes = NULL;
     ch.cap = 0;

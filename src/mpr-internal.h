@@ -607,6 +607,8 @@ int mpr__ring_put(uint64_t id, unsigned lane, const void *buf, size_t len, bool 
 int mpr__ring_get(uint64_t id, unsigned lane, size_t cap, mpr__ring_sink sink, void *ctx,
                   size_t *len, uint64_t *ticket, bool wait);
 void mpr__ring_unwait(uint64_t id, unsigned lane, int what);
+/* Takes back the count of a spilled item that never reached the server. */
+void mpr__ring_unspill(uint64_t id, unsigned lane);
 /* Without the lock: false only if a get on lane would surely still block
  * for a reader that enrolled earlier (the cheap poll between tries). */
 bool mpr__ring_maybe_ready(uint64_t id, unsigned lane);

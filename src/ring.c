@@ -548,9 +548,13 @@ int mpr__ring_get(uint64_t id, unsigned l, size_t cap, mpr__ring_sink sink, void
     void *block_dst = NULL;
     int rc = get_locked(s, (uint32_t)id, l, cap, sink, ctx, len, ticket, wait, &wake, &server,
                         &block, &block_dst);
-    if (wait && rc != MPR__WOULD_BLOCK)
-        leave(s, readers(l));
+    int pass_on = -1;
+    /* Woken for an item it leaves there (ETRUNC, an error): the wake goes to
+     * the next reader. */
+    if (wait && rc != MPR__WOULD_BLOCK && leave(s, readers(l)) && rc != MPR_OK)
+        pass_on = wake_oldest(s, readers(l));
     unlock(&s->lock);
+    ring_bell(pass_on);
     if (block) {
         memcpy(block_dst, ar.mem + block, *len);
         block_free(block, *len);
@@ -665,12 +669,25 @@ int mpr__ring_poll(uint64_t id, unsigned l, bool wait)
         ln->count > 0 || (ln->spilled == 0 && (ln->flags & WCLOSED)) ? MPR__READY : MPR__NOT_YET;
     if (ln->flags & RCLOSED)
         rc = mpr__fail(MPR_ECLOSED, "poll on a closed end");
+    int pass_on = -1;
     if (wait && rc == MPR__NOT_YET)
         enroll(s, readers(l));
-    else if (wait)
-        leave(s, readers(l));
+    else if (wait && leave(s, readers(l)) && rc == MPR__READY)
+        pass_on = wake_oldest(s, readers(l)); /* a poll takes nothing */
     unlock(&s->lock);
+    ring_bell(pass_on);
     return rc;
+}
+
+void mpr__ring_unspill(uint64_t id, unsigned l)
+{
+    int rc0 = MPR_OK;
+    slot *s = lock_slot(id, &rc0);
+    if (!s)
+        return;
+    s->lane[l].spilled--;
+    s->unfinished -= s->joinable;
+    unlock(&s->lock);
 }
 
 int mpr__ring_close(uint64_t id, unsigned l, unsigned how)
@@ -777,6 +794,13 @@ int mpr__ring_init(void)
     MPI_Aint size = 0;
     int unit = 0;
     MPR_MPI_CALL(MPI_Win_shared_query(ar.win, 0, &size, &unit, &ar.mem));
+    /* Every rank computed the layout from the same settings (rank 0's, see
+     * lifecycle.c); a window of another size means they differ. */
+    if ((size_t)size < bytes)
+        return mpr__fail(MPR_ESTATE,
+                         "channel arena is %lld bytes, this rank expects %zu: the "
+                         "ranks of a node disagree on MPR_CHANNEL_*",
+                         (long long)size, bytes);
     /* Only the headers need zeros; ring bytes are written before read, and
      * leaving them untouched keeps the pages of unused rings unallocated. */
     if (ar.me == 0)

@@ -21,7 +21,8 @@
 
 static bool tag_for_server(int tag)
 {
-    return tag == MPR__TAG_REQ || tag == MPR__TAG_OUT || tag == MPR__TAG_SHM_REQ;
+    return tag == MPR__TAG_REQ || tag == MPR__TAG_OUT || tag == MPR__TAG_SHM_REQ ||
+           tag == MPR__TAG_CHAN_REQ;
 }
 
 int mpr__isend(const void *buf, int count, int dest, int tag, MPI_Comm comm, int dest_world,

@@ -532,8 +532,84 @@ MPR_TEST(big_blocks)
     return 0;
 }
 
+/* Spilled items of two queues at once (run with a 4 KiB ring and no block
+ * region, so 3000-byte items spill): when one queue's spill record goes,
+ * the other's moves in the server's table, and its next spill must still
+ * be found. Before the fix, that item was written through a stale pointer
+ * and never came out. */
+MPR_TEST(spill_two_queues)
+{
+    mpr_queue x, y;
+    char item[3000], out[3000];
+    size_t len = 0;
+    ASSERT_OK(mpr_queue_new(&x, 0));
+    ASSERT_OK(mpr_queue_new(&y, 0));
+    memset(item, 'x', sizeof item);
+    ASSERT_OK(mpr_queue_put(x, item, sizeof item, -1));
+    memset(item, '1', sizeof item);
+    ASSERT_OK(mpr_queue_put(y, item, sizeof item, -1));
+    ASSERT_OK(mpr_queue_get(x, out, sizeof out, &len, 5));
+    ASSERT_EQ(out[0], 'x');
+    memset(item, '2', sizeof item);
+    ASSERT_OK(mpr_queue_put(y, item, sizeof item, -1));
+    ASSERT_OK(mpr_queue_get(y, out, sizeof out, &len, 5));
+    ASSERT_EQ(out[0], '1');
+    ASSERT_OK(mpr_queue_get(y, out, sizeof out, &len, 5));
+    ASSERT_EQ(out[0], '2');
+    ASSERT_OK(mpr_queue_free(x));
+    ASSERT_OK(mpr_queue_free(y));
+    return 0;
+}
+
+/* A waiter woken for an item it cannot take (its buffer is too small)
+ * passes the wake on: here to a getter of another node, parked at the home
+ * node's server, which must get the item at once, not after its timeout.
+ * Every rank is its own node; the queue lives on rank 1's. */
+typedef struct {
+    mpr_queue q;
+    size_t cap;
+} small_getter;
+
+static int get_with_cap(const void *arg, size_t len)
+{
+    (void)len;
+    small_getter g;
+    memcpy(&g, arg, sizeof g);
+    char buf[1024];
+    size_t n = 0;
+    int rc = mpr_queue_get(g.q, buf, g.cap, &n, 10);
+    if (g.cap < 100)
+        return rc == MPR_ETRUNC && n == 100 ? 0
+                                            : mpr_raise("rc %d n %zu: %s", rc, n, mpr_last_error());
+    return rc == MPR_OK && n == 100 ? 0 : 3;
+}
+
+MPR_TEST(etrunc_passes_wake)
+{
+    MPR_TEST_NEED_WORKERS(2);
+    mpr_queue q;
+    mpr_queue_opts o = {.home = 1};
+    ASSERT_OK(mpr_queue_new_opts(&q, &o));
+    small_getter a = {q, 4}, b = {q, 1024};
+    mpr_process *pa = mpr_test_start(get_with_cap, &a, sizeof a);
+    ASSERT_EQ(mpr_process_rank(pa), 1); /* on the home node: the first waiter */
+    usleep(300000);
+    mpr_process *pb = mpr_test_start(get_with_cap, &b, sizeof b);
+    usleep(300000);
+    char item[100];
+    memset(item, 5, sizeof item);
+    double t0 = mpr_test_now();
+    ASSERT_OK(mpr_queue_put(q, item, sizeof item, -1));
+    ASSERT_EQ(mpr_test_join_free(pa), 0);
+    ASSERT_EQ(mpr_test_join_free(pb), 0);
+    ASSERT_TRUE(mpr_test_now() - t0 < 5); /* not the 10 s timeout */
+    ASSERT_OK(mpr_queue_free(q));
+    return 0;
+}
+
 MPR_TEST_MAIN(MPR_TEST_ENTRY(fifo), MPR_TEST_ENTRY(bounded), MPR_TEST_ENTRY(timeouts),
               MPR_TEST_ENTRY(truncated), MPR_TEST_ENTRY(bad_handles), MPR_TEST_ENTRY(close),
               MPR_TEST_ENTRY(joinable), MPR_TEST_ENTRY(many_producers_consumers),
               MPR_TEST_ENTRY(big_items), MPR_TEST_ENTRY(child_puts),
-              MPR_TEST_ENTRY(pairs_bypass_rank0), MPR_TEST_ENTRY(big_blocks))
+              MPR_TEST_ENTRY(pairs_bypass_rank0), MPR_TEST_ENTRY(big_blocks),
+              MPR_TEST_ENTRY(spill_two_queues), MPR_TEST_ENTRY(etrunc_passes_wake))
