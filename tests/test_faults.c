@@ -55,7 +55,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: test_faults segv|abort|exit|no_finalize (%s)\n", mpr_last_error());
         return 2;
     }
-    mpr_process *p;
+    static mpr_process *p; /* static: no_finalize leaves it to the exit, on purpose */
     crash_arg a;
     memset(&a, 0, sizeof a);
     snprintf(a.how, sizeof a.how, "%s", argv[1]);

@@ -462,6 +462,7 @@ MPR_TEST(pairs_bypass_rank0)
     ASSERT_EQ(after.service - before.service >= 10, 1);
     ASSERT_EQ(mpr_queue_qsize(mq), 10);
     ASSERT_OK(mpr_manager_shutdown(m));
+    mpr_manager_free(m);
     return 0;
 }
 
