@@ -221,13 +221,13 @@ enum { ROUNDS = 400 };
 
 typedef struct {
     mpr_value remote; /* homed on rank 0's host */
-    mpr_queue q;      /* served by rank 0 */
+    mpr_queue q;      /* homed on rank 0's host */
     mpr_queue out;
 } lat_args;
 
 /* Medians, in microseconds, of: fetch_add on a Value of rank 0's host, on
- * a Value of this host, and a Queue put+get pair (two round trips to rank
- * 0's service thread). */
+ * a Value of this host, and a Queue put+get pair (two round trips to the
+ * node server of rank 0's host). */
 static int measure(const void *arg, size_t len)
 {
     lat_args a;
@@ -300,7 +300,7 @@ MPR_TEST(latency)
     ASSERT_OK(mpr_queue_get(a.out, r, sizeof r, &len, 10));
     printf("latency Value fetch_add, other host: median %.1f us\n", r[0]);
     printf("latency Value fetch_add, own host:   median %.2f us\n", r[1]);
-    printf("latency Queue put+get via rank 0:    median %.1f us\n", r[2]);
+    printf("latency Queue put+get, other host:   median %.1f us\n", r[2]);
     /* Loose bounds: a regression to timeouts or to polling in
      * milliseconds shows, the noise of a loaded box does not. */
     ASSERT_TRUE(r[0] < 20000 && r[1] < r[0] && r[2] < 50000);
