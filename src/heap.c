@@ -30,8 +30,9 @@
  *   on the home node's leader, which applies it through the same window
  *   and answers (TAG_SHM_REP). Requests are synchronous: a client has one
  *   in flight, so replies need no ids. The server is a progress.c server,
- *   as rank 0's service thread is; it runs only when the job has more
- *   than one node.
+ *   as rank 0's service thread is: the node server, which also serves the
+ *   node's queues and pipes to other nodes (channel.c) and keeps their
+ *   spilled items, so every node's leader runs one.
  *
  * MEASURED (Open MPI 4.1.4, this 2-core machine, MPI_THREAD_MULTIPLE)
  *   - A world window (MPI_Win_create over the segments) with a

@@ -366,7 +366,8 @@ void mpr__worker_loop(void);
 
 /* ---------------------------------------------------------- service.c */
 
-/* The service thread on rank 0 hosts queues and pipes. Requests carry an
+/* The service thread on rank 0 hosts Managers (and queues and pipes when
+ * a node's channel slots run out). Requests carry an
  * operation, the object and arguments; replies carry a code, a value, the
  * error text (set by the server, shown by the client) and a payload. */
 enum {
@@ -472,7 +473,7 @@ int mpr__call_simple(int home, const mpr__request *req, uint64_t *value);
 int mpr__call_into(int home, const mpr__request *req, void *buf, size_t cap, size_t *len);
 
 /* posted.c: requests sent without waiting for their answer (puts on
- * unbounded queues from worker ranks). mpr__post sends one; a failure comes
+ * unbounded queues served by rank 0, from worker ranks). mpr__post sends one; a failure comes
  * back later as an error reply, taken in by mpr__call or the next post and
  * kept in the ledger, and returned by the next post to the same object.
  * mpr__posted_flush, at a task's end, makes sure every post was served and

@@ -1,6 +1,8 @@
 /*
  * posted.c — puts that do not wait for their answer, as Python's
- * Queue.put does not.
+ * Queue.put does not, on the queues rank 0's service serves (those made
+ * when their node had no free channel slot; other queues live in node
+ * shared memory, ring.c, where a put is a copy).
  *
  * DESIGN
  *   Python's Queue.put hands the item to a feeder thread and returns; the

@@ -1,6 +1,7 @@
 /*
- * service.c — the service thread on rank 0 that hosts queues and pipes,
- * and the client side of its request/reply protocol.
+ * service.c — the service thread on rank 0 that hosts Managers and their
+ * objects, and the queues and pipes made when their home node had no free
+ * channel slot (other queues and pipes live in node shared memory: ring.c).
  *
  * DESIGN
  *   Rank 0 runs the user's main, so objects that need a home (queues, pipe
