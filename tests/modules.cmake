@@ -41,6 +41,7 @@ mpr_add_mpi_test(queue pairs_bypass_rank0 RANKS 3 5 9)
 mpr_add_mpi_test(queue big_blocks RANKS 1 2)
 mpr_add_mpi_test(queue spill_two_queues RANKS 1 ENV MPR_CHANNEL_RING=4096 MPR_CHANNEL_BLOCKS=0)
 mpr_add_mpi_test(queue etrunc_passes_wake RANKS 3 ENV MPR_NODE_SPLIT=rank)
+mpr_add_mpi_test(queue served_when_slots_run_out RANKS 2 4 ENV MPR_CHANNEL_SLOTS=1)
 mpr_add_mpi_test(queue pairs_bypass_rank0 RANKS 5 9 SUFFIX split ENV MPR_NODE_SPLIT=rank)
 
 foreach(case truncated poll_and_timeout closed_ends)

@@ -608,9 +608,63 @@ MPR_TEST(etrunc_passes_wake)
     return 0;
 }
 
+/* Queues made when the home node's channel slots are all in use are
+ * served by rank 0 (run with MPR_CHANNEL_SLOTS=1: a filler takes the one
+ * slot). A worker's put on such an unbounded queue is posted (posted.c):
+ * it returns before rank 0 has the item, join still finds the child's
+ * items in order, and a put on a queue closed meanwhile returns MPR_OK,
+ * its refusal coming back with the next put (as before issue 16). */
+static int post_to_closed(const void *arg, size_t len)
+{
+    (void)len;
+    job j;
+    memcpy(&j, arg, sizeof j);
+    if (mpr_queue_put_i64(j.q, 1, -1) != MPR_OK)
+        return 2;                  /* posted: the refusal is not known yet */
+    if (mpr_queue_qsize(j.q) != 0) /* a round trip: the refusal comes in */
+        return 3;
+    if (mpr_queue_put_i64(j.q, 2, -1) != MPR_ECLOSED)
+        return 4;
+    if (!strstr(mpr_last_error(), "1 earlier put(s)") || !strstr(mpr_last_error(), "closed"))
+        return 5;
+    /* Reported once: the next put is posted again, and refused again. */
+    if (mpr_queue_put_i64(j.q, 3, -1) != MPR_OK)
+        return 6;
+    return 0;
+}
+
+MPR_TEST(served_when_slots_run_out)
+{
+    MPR_TEST_NEED_WORKERS(1);
+    mpr_queue filler, q;
+    ASSERT_OK(mpr_queue_new(&filler, 0));
+    ASSERT_OK(mpr_queue_new(&q, 0));
+    ASSERT_EQ(q.home, 0);
+    role r = {.q = q, .id = 7, .items = CHILD_ITEMS};
+    mpr_process *p = mpr_test_start(produce, &r, sizeof r);
+    ASSERT_EQ(mpr_test_join_free(p), 0);
+    ASSERT_EQ(mpr_queue_qsize(q), CHILD_ITEMS);
+    for (int i = 0; i < CHILD_ITEMS; i++) {
+        record rec = {0, -1};
+        size_t n = 0;
+        ASSERT_OK(mpr_queue_get(q, &rec, sizeof rec, &n, 0));
+        ASSERT_EQ(rec.producer, 7);
+        ASSERT_EQ(rec.seq, i);
+    }
+    ASSERT_OK(mpr_queue_close(q));
+    job j = {q, 0, 0};
+    p = mpr_test_start(post_to_closed, &j, sizeof j);
+    ASSERT_EQ(mpr_test_join_free(p), 0);
+    ASSERT_EQ(mpr_queue_qsize(q), 0);
+    ASSERT_OK(mpr_queue_free(q));
+    ASSERT_OK(mpr_queue_free(filler));
+    return 0;
+}
+
 MPR_TEST_MAIN(MPR_TEST_ENTRY(fifo), MPR_TEST_ENTRY(bounded), MPR_TEST_ENTRY(timeouts),
               MPR_TEST_ENTRY(truncated), MPR_TEST_ENTRY(bad_handles), MPR_TEST_ENTRY(close),
               MPR_TEST_ENTRY(joinable), MPR_TEST_ENTRY(many_producers_consumers),
               MPR_TEST_ENTRY(big_items), MPR_TEST_ENTRY(child_puts),
               MPR_TEST_ENTRY(pairs_bypass_rank0), MPR_TEST_ENTRY(big_blocks),
-              MPR_TEST_ENTRY(spill_two_queues), MPR_TEST_ENTRY(etrunc_passes_wake))
+              MPR_TEST_ENTRY(spill_two_queues), MPR_TEST_ENTRY(etrunc_passes_wake),
+              MPR_TEST_ENTRY(served_when_slots_run_out))

@@ -315,7 +315,9 @@ MPR_EXTERN int mpr_queue_full(mpr_queue q);
  * began before the close returned is either in the queue (MPR_OK) or
  * refused (MPR_ECLOSED), from any rank of any node: the home decides, in
  * the order the two reach it; a put begun after close returned is
- * refused. */
+ * refused. Exception: a queue made when its node's MPR_CHANNEL_SLOTS were
+ * all in use is served by rank 0, and a worker's put on it, if unbounded,
+ * is posted: a refusal comes back with that rank's next put on it. */
 MPR_EXTERN int mpr_queue_close(mpr_queue q);
 /* Ranks: any.
  * JoinableQueue: mark one gotten item done (MPR_EINVAL if more task_done
