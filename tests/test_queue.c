@@ -355,12 +355,10 @@ static int put_to_closed(const void *arg, size_t len)
     return mpr_queue_qsize(j.q) == 0 ? 0 : 20;
 }
 
-MPR_TEST(child_puts)
+/* A child's items are in q, in order, when join returns; then after q is
+ * closed, a child's puts behave as put_after_close checks. */
+static int child_items_then_closed(mpr_queue q, mpr_target put_after_close)
 {
-    MPR_TEST_NEED_WORKERS(1);
-    mpr_queue q;
-    ASSERT_OK(mpr_queue_new(&q, 0));
-    /* join returns after the child's items are in the queue, in order. */
     role r = {.q = q, .id = 7, .items = CHILD_ITEMS};
     mpr_process *p = mpr_test_start(produce, &r, sizeof r);
     ASSERT_EQ(mpr_test_join_free(p), 0);
@@ -374,9 +372,18 @@ MPR_TEST(child_puts)
     }
     ASSERT_OK(mpr_queue_close(q));
     job j = {q, 0, 0};
-    p = mpr_test_start(put_to_closed, &j, sizeof j);
+    p = mpr_test_start(put_after_close, &j, sizeof j);
     ASSERT_EQ(mpr_test_join_free(p), 0);
     ASSERT_EQ(mpr_queue_qsize(q), 0);
+    return 0;
+}
+
+MPR_TEST(child_puts)
+{
+    MPR_TEST_NEED_WORKERS(1);
+    mpr_queue q;
+    ASSERT_OK(mpr_queue_new(&q, 0));
+    ASSERT_OK(child_items_then_closed(q, put_to_closed));
     ASSERT_OK(mpr_queue_free(q));
     return 0;
 }
@@ -640,22 +647,7 @@ MPR_TEST(served_when_slots_run_out)
     ASSERT_OK(mpr_queue_new(&filler, 0));
     ASSERT_OK(mpr_queue_new(&q, 0));
     ASSERT_EQ(q.home, 0);
-    role r = {.q = q, .id = 7, .items = CHILD_ITEMS};
-    mpr_process *p = mpr_test_start(produce, &r, sizeof r);
-    ASSERT_EQ(mpr_test_join_free(p), 0);
-    ASSERT_EQ(mpr_queue_qsize(q), CHILD_ITEMS);
-    for (int i = 0; i < CHILD_ITEMS; i++) {
-        record rec = {0, -1};
-        size_t n = 0;
-        ASSERT_OK(mpr_queue_get(q, &rec, sizeof rec, &n, 0));
-        ASSERT_EQ(rec.producer, 7);
-        ASSERT_EQ(rec.seq, i);
-    }
-    ASSERT_OK(mpr_queue_close(q));
-    job j = {q, 0, 0};
-    p = mpr_test_start(post_to_closed, &j, sizeof j);
-    ASSERT_EQ(mpr_test_join_free(p), 0);
-    ASSERT_EQ(mpr_queue_qsize(q), 0);
+    ASSERT_OK(child_items_then_closed(q, post_to_closed));
     ASSERT_OK(mpr_queue_free(q));
     ASSERT_OK(mpr_queue_free(filler));
     return 0;
