@@ -3,12 +3,11 @@
  * request, wait for its reply, record the server's error text.
  *
  * DESIGN
- *   A client has at most one call in flight (mpr calls come from one
- *   thread per rank), so a reply from the home on TAG_REP is the answer to
- *   the request just sent, except for error replies to this rank's earlier
- *   posted puts (posted.c), which come first and go to the ledger
- *   (post_ledger.c). MPI's non-overtaking order between a pair of ranks
- *   keeps each producer's items in order.
+ *   The call itself, its time limit and the discarding of late replies are
+ *   rpc.c's. Error replies to this rank's earlier posted puts (posted.c)
+ *   come on the reply tag before the reply they precede and go to the
+ *   ledger (post_ledger.c). MPI's non-overtaking order between a pair of
+ *   ranks keeps each producer's items in order.
  *
  *   Rank 0's calls to its own service thread skip MPI (self_call.c).
  *   Errors found by the server travel as code and text in the reply; the
@@ -25,23 +24,31 @@ static int decode_reply(mpr__reply *rep)
     return MPR_OK;
 }
 
-/* Waits for the reply to this rank's call; refusals of earlier posts that
- * arrive first are handed to the ledger. */
-static int receive_reply(int home, mpr__reply *rep)
+/* A refusal of one of this rank's earlier posted puts (posted.c) arrives on
+ * the reply tag, before the reply it precedes: the ledger takes it. */
+static bool take_refusal(void *raw, size_t len)
 {
-    for (;;) {
-        MPI_Message msg;
-        MPI_Status st;
-        int rc = mpr__probe_wait(mpr__rt.comm_svc, home, MPR__TAG_REP, -1, &msg, &st);
-        if (rc >= 0)
-            rc = mpr__mrecv_alloc(&msg, &st, &rep->raw, &rep->payload_len);
-        if (rc == MPR_OK)
-            rc = decode_reply(rep);
-        if (rc != MPR_OK || !(rep->flags & MPR__REP_POSTED))
-            return rc;
-        mpr__ledger_refused(rep);
-        mpr__reply_free(rep);
+    mpr__reply rep;
+    memset(&rep, 0, sizeof rep);
+    rep.raw = raw;
+    rep.payload_len = len;
+    bool refusal = mpr__reply_decode(raw, len, &rep) && (rep.flags & MPR__REP_POSTED);
+    if (refusal) {
+        mpr__ledger_refused(&rep);
+        mpr__reply_free(&rep);
     }
+    return refusal;
+}
+
+/* Made at the first call; it lives as long as the process. */
+static mpr__endpoint service;
+
+static mpr__endpoint *service_endpoint(void)
+{
+    if (!service.owed &&
+        mpr__endpoint_init(&service, mpr__rt.comm_svc, MPR__TAG_REQ, MPR__TAG_REP) == MPR_OK)
+        service.set_aside = take_refusal;
+    return service.owed ? &service : NULL;
 }
 
 int mpr__call(int home, const mpr__request *req, mpr__reply *rep)
@@ -56,19 +63,25 @@ int mpr__call(int home, const mpr__request *req, mpr__reply *rep)
                          "handle names home rank %d, the job has ranks 0..%d: an uninitialized "
                          "or damaged handle",
                          home, mpr__rt.size - 1);
+    mpr__endpoint *ep = service_endpoint();
+    if (!ep)
+        return MPR_ENOMEM;
+    mpr__limit lim = req->flags & MPR__REQ_TIMED ? mpr__limit_of(req->timeout) : mpr__limit_none();
+    mpr__request timed = *req;
+    timed.act_by = lim.act_by;
     mpr__wbuf w;
     mpr__wbuf_init(&w);
     int count = 0;
-    int rc = mpr__request_encode(&w, req);
+    int rc = mpr__request_encode(&w, &timed);
     if (rc == MPR_OK)
         rc = mpr__count_to_int(w.len, &count);
     if (rc == MPR_OK && home == mpr__rt.rank) {
         mpr__self_call(&w, &rep->raw, &rep->payload_len); /* rank 0: see self_call.c */
         rc = decode_reply(rep);
     } else if (rc == MPR_OK) {
-        int mrc = mpr__send(w.data, count, home, MPR__TAG_REQ, mpr__rt.comm_svc, home);
-        rc = mrc == MPI_SUCCESS ? receive_reply(home, rep)
-                                : mpr__mpi_fail(mrc, "send(request)", __FILE__, __LINE__);
+        rc = mpr__rpc(ep, home, w.data, count, lim, &rep->raw, &rep->payload_len);
+        if (rc == MPR_OK)
+            rc = decode_reply(rep);
         if (rc == MPR_OK)
             mpr__ledger_synced(home);
     }

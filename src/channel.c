@@ -52,6 +52,7 @@ typedef struct {
 
 static struct {
     MPI_Comm comm;
+    mpr__endpoint server; /* the node servers, as clients reach them */
     bool up;
     spill_lane *lanes; /* server thread only */
     size_t nlanes, cap;
@@ -388,7 +389,7 @@ static void park(int client, const mpr__request *req, void *raw)
                   .what = wait_kind(req->op),
                   .req = *req,
                   .raw = raw,
-                  .deadline = mpr__deadline(req->timeout)};
+                  .deadline = mpr__limit_deadline(mpr__deadline(req->timeout), req->act_by)};
     *o->tail = p;
     o->tail = &p->next;
 }
@@ -514,6 +515,8 @@ static void serve_request(MPI_Message *msg, MPI_Status *st)
         send_answer(st->MPI_SOURCE, &req, &ans);
         free(raw);
         return;
+    } else if (mpr__limit_passed(req.act_by)) {
+        answer_timed_out(&req, &ans); /* it came too late: its client gives up */
     } else {
         bool may_wait = req.timeout != 0 && wait_kind(req.op) >= 0, blocked = false;
         serve_op(&req, may_wait, &ans, &blocked);
@@ -536,24 +539,18 @@ static void serve_request(MPI_Message *msg, MPI_Status *st)
 static int call_home(int32_t home, const mpr__request *req, mpr__reply *rep)
 {
     memset(rep, 0, sizeof *rep);
+    mpr__limit lim = req->flags & MPR__REQ_TIMED ? mpr__limit_of(req->timeout) : mpr__limit_none();
+    mpr__request timed = *req;
+    timed.act_by = lim.act_by;
     mpr__wbuf w;
     mpr__wbuf_init(&w);
     int count = 0;
-    int rc = mpr__request_encode(&w, req);
+    int rc = mpr__request_encode(&w, &timed);
     if (rc == MPR_OK)
         rc = mpr__count_to_int(w.len, &count);
-    if (rc == MPR_OK) {
-        int mrc = mpr__send(w.data, count, home, MPR__TAG_CHAN_REQ, ch.comm, home);
-        if (mrc != MPI_SUCCESS)
-            rc = mpr__mpi_fail(mrc, "send(channel request)", __FILE__, __LINE__);
-    }
-    mpr__wbuf_free(&w);
-    MPI_Message msg;
-    MPI_Status st;
     if (rc == MPR_OK)
-        rc = mpr__probe_wait(ch.comm, home, MPR__TAG_CHAN_REP, -1, &msg, &st);
-    if (rc >= 0)
-        rc = mpr__mrecv_alloc(&msg, &st, &rep->raw, &rep->payload_len);
+        rc = mpr__rpc(&ch.server, home, w.data, count, lim, &rep->raw, &rep->payload_len);
+    mpr__wbuf_free(&w);
     if (rc == MPR_OK && !mpr__reply_decode(rep->raw, rep->payload_len, rep))
         rc = mpr__fail(MPR_EMPI, "malformed channel reply from rank %d", home);
     MPR_CHECK(rc);
@@ -632,6 +629,7 @@ int mpr__chan_put(int32_t home, uint64_t id, unsigned lane, const void *buf, siz
         mpr__request req = {.op = MPR__OP_CHAN_PUT,
                             .id = id,
                             .end = lane,
+                            .flags = MPR__REQ_TIMED,
                             .timeout = timeout,
                             .payload = buf,
                             .payload_len = len};
@@ -698,8 +696,12 @@ int mpr__chan_get(int32_t home, uint64_t id, unsigned lane, void *buf, size_t ca
 {
     get_try t = {home, id, lane, buf, cap, len, false};
     if (!mpr__ring_is_local(home)) {
-        mpr__request req = {
-            .op = MPR__OP_CHAN_GET, .id = id, .end = lane, .arg = cap, .timeout = timeout};
+        mpr__request req = {.op = MPR__OP_CHAN_GET,
+                            .id = id,
+                            .end = lane,
+                            .flags = MPR__REQ_TIMED,
+                            .arg = cap,
+                            .timeout = timeout};
         mpr__reply rep;
         int rc = call_home(home, &req, &rep);
         return take_payload(&t, &rep, rc);
@@ -712,7 +714,6 @@ int mpr__chan_get(int32_t home, uint64_t id, unsigned lane, void *buf, size_t ca
 }
 
 typedef struct {
-    int32_t home;
     uint64_t id;
     unsigned lane;
     uint32_t op;
@@ -729,11 +730,12 @@ static int try_ready(void *ctx)
 static int wait_ready(int32_t home, uint64_t id, unsigned lane, uint32_t op, double timeout)
 {
     if (!mpr__ring_is_local(home)) {
-        mpr__request req = {.op = op, .id = id, .end = lane, .timeout = timeout};
+        mpr__request req = {
+            .op = op, .id = id, .end = lane, .flags = MPR__REQ_TIMED, .timeout = timeout};
         int rc = call_simple(home, &req, NULL);
         return rc == MPR_ETIMEDOUT ? MPR__NOT_YET : rc;
     }
-    state_try t = {home, id, lane, op};
+    state_try t = {id, lane, op};
     int rc = mpr__wait_until(try_ready, &t, timeout);
     if (rc != MPR__READY)
         mpr__ring_unwait(id, lane,
@@ -811,6 +813,7 @@ static int channel_fini(void)
     free(ch.lanes);
     ch.lanes = NULL;
     ch.cap = 0;
+    mpr__endpoint_fini(&ch.server);
     MPR_MPI_RELEASE(MPI_Comm_free(&ch.comm));
     return MPR_OK;
 }
@@ -819,6 +822,7 @@ int mpr__channel_init(void)
 {
     MPR_MPI_CALL(MPI_Comm_dup(MPI_COMM_WORLD, &ch.comm));
     MPR_MPI_CALL(MPI_Comm_set_errhandler(ch.comm, MPI_ERRORS_RETURN));
+    MPR_CHECK(mpr__endpoint_init(&ch.server, ch.comm, MPR__TAG_CHAN_REQ, MPR__TAG_CHAN_REP));
     MPR_CHECK(mpr__ring_init());
     mpr__server *s = mpr__node_server();
     if (s) {

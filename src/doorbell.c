@@ -151,6 +151,11 @@ void mpr__doorbell_ring(int world_rank, int which)
         futex(&l->rings, FUTEX_WAKE, INT_MAX, NULL);
 }
 
+bool mpr__doorbell_reaches(int world_rank)
+{
+    return bells.mine && world_rank >= 0 && world_rank < mpr__rt.size && bells.of_rank[world_rank];
+}
+
 uint32_t mpr__doorbell_seen(void)
 {
     return bells.mine ? atomic_load(&bells.mine->of[my_bell].rings) : 0;

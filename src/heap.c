@@ -28,11 +28,11 @@
  *   shared memory, so it never waits for the target). A rank on another
  *   node sends the operation (TAG_SHM_REQ on comm_shm) to a server thread
  *   on the home node's leader, which applies it through the same window
- *   and answers (TAG_SHM_REP). Requests are synchronous: a client has one
- *   in flight, so replies need no ids. The server is a progress.c server,
- *   as rank 0's service thread is: the node server, which also serves the
- *   node's queues and pipes to other nodes (channel.c) and keeps their
- *   spilled items, so every node's leader runs one.
+ *   and answers (TAG_SHM_REP). Requests are synchronous calls (rpc.c): a
+ *   client has one in flight, so replies need no ids, and an operation
+ *   made inside a timed wait (a lock's acquire) carries its time limit. The server is a progress.c
+ * server, as rank 0's service thread is: the node server, which also serves the node's queues and
+ * pipes to other nodes (channel.c) and keeps their spilled items, so every node's leader runs one.
  *
  * MEASURED (Open MPI 4.1.4, this 2-core machine, MPI_THREAD_MULTIPLE)
  *   - A world window (MPI_Win_create over the segments) with a
@@ -63,11 +63,12 @@ enum { HEADER = 64, DEFAULT_HEAP = 4 << 20 };
 
 static struct {
     bool up;
-    MPI_Comm comm_shm; /* requests to and replies from the servers */
-    MPI_Comm node;     /* this node's ranks */
-    MPI_Win win;       /* the shared window; the leader is node rank 0 */
-    int leader;        /* world rank of this node's leader */
-    int *leader_of;    /* world rank -> world rank of its node's leader */
+    MPI_Comm comm_shm;     /* requests to and replies from the servers */
+    mpr__endpoint servers; /* the heap servers, as clients reach them */
+    MPI_Comm node;         /* this node's ranks */
+    MPI_Win win;           /* the shared window; the leader is node rank 0 */
+    int leader;            /* world rank of this node's leader */
+    int *leader_of;        /* world rank -> world rank of its node's leader */
     int node_rank, node_size;
     unsigned char *mem; /* the leader's segment, mapped here */
     uint64_t heap_size;
@@ -82,6 +83,7 @@ typedef struct {
     uint32_t count;
     uint32_t pad;
     uint64_t offset;
+    double act_by; /* rpc.c: the server refuses the request after this job time */
 } wire_req;
 
 /* ------------------------------------------------------------ typecodes */
@@ -213,15 +215,20 @@ static size_t request_len(const wire_req *rq, size_t es)
     return sizeof *rq + data + (rq->op == MPR__SHM_CAS ? es : 0);
 }
 
-static int send_request(int home, const wire_req *rq, const void *origin, const void *compare)
+/* The request as one message: the operation, its origin values, for CAS
+ * the compare value. */
+static unsigned char *encode_request(const wire_req *rq, const void *origin, const void *compare,
+                                     int *count)
 {
     size_t es = mpr_typecode_size((char)rq->type);
     size_t len = request_len(rq, es), data = op_has_origin(rq->op) ? es * rq->count : 0;
-    int count = 0;
-    MPR_CHECK(mpr__count_to_int(len, &count));
+    if (mpr__count_to_int(len, count) != MPR_OK)
+        return NULL;
     unsigned char *msg = malloc(len);
-    if (!msg)
-        return mpr__fail(MPR_ENOMEM, "no memory for a %zu-byte shared-memory request", len);
+    if (!msg) {
+        mpr__fail(MPR_ENOMEM, "no memory for a %zu-byte shared-memory request", len);
+        return NULL;
+    }
     memcpy(msg, rq, sizeof *rq);
     if (data)
         memcpy(msg + sizeof *rq, origin, data);
@@ -229,25 +236,23 @@ static int send_request(int home, const wire_req *rq, const void *origin, const 
         MPR_ASSERT(compare); /* every CAS caller passes the expected value */
         memcpy(msg + sizeof *rq + data, compare, es);
     }
-    int rc = mpr__send(msg, count, home, MPR__TAG_SHM_REQ, shm.comm_shm, home);
-    free(msg);
-    if (rc != MPI_SUCCESS)
-        return mpr__mpi_fail(rc, "send(shm request)", __FILE__, __LINE__);
-    return MPR_OK;
+    return msg;
 }
 
-/* Sends the operation to the server of the home node and waits (with
- * backoff) for its answer: an int32 code, then the result bytes. */
+/* Sends the operation to the server of the home node and waits (rpc.c)
+ * for its answer: an int32 code, then the result bytes. */
 static int apply_remote(int home, const wire_req *rq, const void *origin, const void *compare,
-                        void *result)
+                        void *result, mpr__limit lim)
 {
-    MPR_CHECK(send_request(home, rq, origin, compare));
-    MPI_Message m;
-    MPI_Status st;
-    MPR_CHECK(mpr__probe_wait(shm.comm_shm, home, MPR__TAG_SHM_REP, -1, &m, &st));
+    int count = 0;
+    unsigned char *msg = encode_request(rq, origin, compare, &count);
+    if (!msg)
+        return MPR_ENOMEM;
     unsigned char *rep = NULL;
     size_t replen = 0;
-    MPR_CHECK(mpr__mrecv_alloc(&m, &st, (void **)&rep, &replen));
+    int rc = mpr__rpc(&shm.servers, home, msg, count, lim, (void **)&rep, &replen);
+    free(msg);
+    MPR_CHECK(rc);
     int32_t code = MPR_EMPI;
     size_t want = op_has_result(rq->op) ? mpr_typecode_size((char)rq->type) * rq->count : 0;
     if (replen >= sizeof code)
@@ -256,6 +261,9 @@ static int apply_remote(int home, const wire_req *rq, const void *origin, const 
         code = mpr__fail(MPR_EMPI, "malformed shared-memory reply from rank %d", home);
     else if (code == MPR_OK && want)
         memcpy(result, rep + sizeof code, want);
+    else if (code == MPR_ETIMEDOUT)
+        mpr__fail(code, "rank %d got the operation after its time limit and did not apply it",
+                  home);
     else if (code != MPR_OK)
         mpr__fail(code,
                   "rank %d refused a shared-memory operation at offset %llu: a damaged handle",
@@ -264,15 +272,25 @@ static int apply_remote(int home, const wire_req *rq, const void *origin, const 
     return code;
 }
 
+int mpr__shm_op_by(int home, uint32_t op, char type, uint64_t offset, uint32_t count,
+                   const void *origin, const void *compare, void *result, mpr__limit lim)
+{
+    MPR_CHECK(mpr__require_init());
+    wire_req rq = {.op = op,
+                   .type = (uint32_t)(unsigned char)type,
+                   .count = count,
+                   .offset = offset,
+                   .act_by = lim.act_by};
+    if (home == shm.leader)
+        return apply_local(&rq, origin, compare, result);
+    return apply_remote(home, &rq, origin, compare, result, lim);
+}
+
 int mpr__shm_op(int home, uint32_t op, char type, uint64_t offset, uint32_t count,
                 const void *origin, const void *compare, void *result)
 {
-    MPR_CHECK(mpr__require_init());
-    wire_req rq = {
-        .op = op, .type = (uint32_t)(unsigned char)type, .count = count, .offset = offset};
-    if (home == shm.leader)
-        return apply_local(&rq, origin, compare, result);
-    return apply_remote(home, &rq, origin, compare, result);
+    return mpr__shm_op_by(home, op, type, offset, count, origin, compare, result,
+                          mpr__limit_none());
 }
 
 bool mpr__shm_span_ok(uint64_t offset, uint64_t bytes)
@@ -300,6 +318,22 @@ int64_t mpr__shm_cas64(int home, uint64_t offset, int64_t expect, int64_t desire
     return old;
 }
 
+int mpr__shm_i64_by(int home, uint32_t op, uint64_t offset, int64_t arg, mpr__limit lim,
+                    int64_t *old)
+{
+    int rc = mpr__shm_op_by(home, op, 'q', offset, 1, &arg, NULL, old, lim);
+    MPR_ASSERT(rc == MPR_OK || rc == MPR_ETIMEDOUT);
+    return rc;
+}
+
+int mpr__shm_cas64_by(int home, uint64_t offset, int64_t expect, int64_t desired, mpr__limit lim,
+                      int64_t *old)
+{
+    int rc = mpr__shm_op_by(home, MPR__SHM_CAS, 'q', offset, 1, &desired, &expect, old, lim);
+    MPR_ASSERT(rc == MPR_OK || rc == MPR_ETIMEDOUT);
+    return rc;
+}
+
 /* ------------------------------------------------------------ the server */
 
 /* Validates a request against the heap before touching the window: a
@@ -325,6 +359,8 @@ static void serve_one(MPI_Message *m, MPI_Status *st)
     wire_req rq = {0};
     memcpy(&rq, raw, len < sizeof rq ? len : sizeof rq);
     int32_t code = check_request(&rq, len, &es);
+    if (code == MPR_OK && mpr__limit_passed(rq.act_by))
+        code = MPR_ETIMEDOUT; /* it came too late: its client gives up (rpc.c) */
     size_t rlen = sizeof code + (code == MPR_OK && op_has_result(rq.op) ? es * rq.count : 0);
     unsigned char *rep = calloc(1, rlen);
     MPR_ASSERT(rep);
@@ -344,21 +380,7 @@ static void serve_one(MPI_Message *m, MPI_Status *st)
 
 static uint64_t heap_size_setting(void)
 {
-    const char *s = getenv("MPR_HEAP_SIZE");
-    if (!s || !*s)
-        return DEFAULT_HEAP;
-    char *end = NULL;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end == 'k' || *end == 'K')
-        v <<= 10;
-    else if (*end == 'm' || *end == 'M')
-        v <<= 20;
-    else if (*end == 'g' || *end == 'G')
-        v <<= 30;
-    if (v < (uint64_t)2 * HEADER || v > ((uint64_t)1 << 40)) {
-        MPR_WARN("MPR_HEAP_SIZE=%s is out of range [128, 1T]; using %d bytes", s, DEFAULT_HEAP);
-        return DEFAULT_HEAP;
-    }
+    uint64_t v = mpr__setting_u64("MPR_HEAP_SIZE", DEFAULT_HEAP, 2 * HEADER, (uint64_t)1 << 40);
     return (v + 7) & ~7ull;
 }
 
@@ -417,6 +439,7 @@ static int heap_fini(void)
     MPR_MPI_RELEASE(MPI_Win_unlock_all(shm.win));
     MPR_MPI_RELEASE(MPI_Win_free(&shm.win));
     MPR_MPI_RELEASE(MPI_Comm_free(&shm.node));
+    mpr__endpoint_fini(&shm.servers);
     MPR_MPI_RELEASE(MPI_Comm_free(&shm.comm_shm));
     return MPR_OK;
 }
@@ -426,6 +449,7 @@ int mpr__heap_init(void)
     shm.heap_size = heap_size_setting();
     MPR_MPI_CALL(MPI_Comm_dup(MPI_COMM_WORLD, &shm.comm_shm));
     MPR_MPI_CALL(MPI_Comm_set_errhandler(shm.comm_shm, MPI_ERRORS_RETURN));
+    MPR_CHECK(mpr__endpoint_init(&shm.servers, shm.comm_shm, MPR__TAG_SHM_REQ, MPR__TAG_SHM_REP));
     MPR_CHECK(split_nodes());
     MPR_MPI_CALL(MPI_Comm_rank(shm.node, &shm.node_rank));
     MPR_MPI_CALL(MPI_Comm_size(shm.node, &shm.node_size));

@@ -153,6 +153,7 @@ int mpr_init(int *argc, char ***argv)
     MPR_CHECK(dup_comm(&mpr__rt.comm_svc));
     MPR_CHECK(share_settings());
     MPR_CHECK(gather_rank_info());
+    MPR_CHECK(mpr__clock_init());
     MPR_CHECK(mpr__doorbell_init());
     MPR_CHECK(mpr__heap_init());
     MPR_CHECK(mpr__channel_init());

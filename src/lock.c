@@ -83,23 +83,45 @@ int mpr_lock_new(mpr_lock *l) { return mpr__sync_make(l, MPR__KIND_LOCK, 8); }
 
 int mpr_rlock_new(mpr_lock *l) { return mpr__sync_make(l, MPR__KIND_RLOCK, MPR__RLOCK_BYTES); }
 
+/* A timed wait on an object of the heap: the object, and the limit of
+ * the call (rpc.c) every operation of the wait keeps to, so that a home
+ * that does not answer (its ranks stopped) cannot hold the wait past it. */
+typedef struct {
+    mpr_lock l;
+    mpr__limit lim;
+    bool silent; /* the home did not answer the last try */
+} timed_try;
+
 static int try_lock(void *ctx)
 {
-    const mpr_lock l = *(const mpr_lock *)ctx;
-    return mpr__shm_cas64(l.home, l.offset + OWNER, 0, me()) == 0;
+    timed_try *t = ctx;
+    int64_t old = 0;
+    int rc = mpr__shm_cas64_by(t->l.home, t->l.offset + OWNER, 0, me(), t->lim, &old);
+    t->silent = rc == MPR_ETIMEDOUT;
+    return rc == MPR_OK && old == 0 ? MPR__READY : MPR__NOT_YET;
 }
 
 int mpr_lock_acquire(mpr_lock l, double timeout)
 {
     MPR_CHECK(mpr__sync_check("mpr_lock_acquire", l, MPR__KIND_LOCK, MPR__KIND_RLOCK));
+    timed_try t = {l, mpr__limit_of(timeout), false};
+    int64_t owner = 0;
     if (l.kind == MPR__KIND_RLOCK &&
-        mpr__shm_i64(l.home, MPR__SHM_READ, l.offset + OWNER, 0) == me()) {
-        mpr__shm_i64(l.home, MPR__SHM_ADD, l.offset + COUNT, 1);
+        mpr__shm_i64_by(l.home, MPR__SHM_READ, l.offset + OWNER, 0, t.lim, &owner) == MPR_OK &&
+        owner == me()) {
+        mpr__shm_i64(l.home, MPR__SHM_ADD, l.offset + COUNT, 1); /* ours: no other rank waits */
         return MPR_OK;
     }
-    if (mpr__wait_until(try_lock, &l, timeout) != MPR__READY)
+    if (mpr__wait_until(try_lock, &t, timeout) != MPR__READY) {
+        if (t.silent)
+            return mpr__fail(MPR_ETIMEDOUT,
+                             "lock not acquired within %g s: its home node (rank %d) does not "
+                             "answer",
+                             timeout, l.home);
+        owner = mpr__shm_i64(l.home, MPR__SHM_READ, l.offset, 0);
         return mpr__fail(MPR_ETIMEDOUT, "lock not acquired within %g s (held by rank %lld)",
-                         timeout, (long long)mpr__shm_i64(l.home, MPR__SHM_READ, l.offset, 0) - 1);
+                         timeout, (long long)owner - 1);
+    }
     if (l.kind == MPR__KIND_RLOCK)
         mpr__shm_i64(l.home, MPR__SHM_WRITE, l.offset + COUNT, 1);
     return MPR_OK;
@@ -160,22 +182,26 @@ int mpr_bounded_semaphore_new(mpr_semaphore *s, int64_t value)
 
 static int try_down(void *ctx)
 {
-    const mpr_semaphore s = *(const mpr_semaphore *)ctx;
-    int64_t v = mpr__shm_i64(s.home, MPR__SHM_READ, s.offset + VALUE, 0);
+    const timed_try *t = ctx;
+    int64_t v = 0, seen = 0;
+    if (mpr__shm_i64_by(t->l.home, MPR__SHM_READ, t->l.offset + VALUE, 0, t->lim, &v) != MPR_OK)
+        return MPR__NOT_YET;
     while (v > 0) {
-        int64_t seen = mpr__shm_cas64(s.home, s.offset + VALUE, v, v - 1);
+        if (mpr__shm_cas64_by(t->l.home, t->l.offset + VALUE, v, v - 1, t->lim, &seen) != MPR_OK)
+            return MPR__NOT_YET;
         if (seen == v)
-            return 1;
+            return MPR__READY;
         v = seen;
     }
-    return 0;
+    return MPR__NOT_YET;
 }
 
 int mpr_semaphore_acquire(mpr_semaphore s, double timeout)
 {
     MPR_CHECK(
         mpr__sync_check("mpr_semaphore_acquire", MPR__AS_LOCK(s), MPR__KIND_SEM, MPR__KIND_BSEM));
-    if (mpr__wait_until(try_down, &s, timeout) != MPR__READY)
+    timed_try t = {MPR__AS_LOCK(s), mpr__limit_of(timeout), false};
+    if (mpr__wait_until(try_down, &t, timeout) != MPR__READY)
         return mpr__fail(MPR_ETIMEDOUT, "semaphore not acquired within %g s", timeout);
     return MPR_OK;
 }
@@ -224,7 +250,8 @@ int64_t mpr__lock_release_all(mpr_lock l)
 
 void mpr__lock_restore(mpr_lock l, int64_t count)
 {
-    MPR_ASSERT(mpr__wait_until(try_lock, &l, -1) == MPR__READY);
+    timed_try t = {l, mpr__limit_none(), false};
+    MPR_ASSERT(mpr__wait_until(try_lock, &t, -1) == MPR__READY);
     if (l.kind == MPR__KIND_RLOCK)
         mpr__shm_i64(l.home, MPR__SHM_WRITE, l.offset + COUNT, count);
 }

@@ -498,7 +498,8 @@ int mpr_manager_rlock(mpr_manager *m, mpr_mlock *l) { return mlock_new(m, l, MPR
 static int mlock_call(mpr_mlock l, uint32_t op, double timeout)
 {
     MPR_CHECK(mpr__mhandle_check(l.home, l.kind, MPR__KIND_MLOCK, MPR__KIND_MRLOCK, "Lock"));
-    mpr__request req = {.op = op, .kind = l.kind, .id = l.id, .timeout = timeout};
+    mpr__request req = {.op = op, .kind = l.kind, .id = l.id};
+    mpr__request_timed(&req, timeout);
     return mpr__call_simple(l.home, &req, NULL);
 }
 

@@ -227,6 +227,10 @@ int mpr__fnref_resolve(const mpr__fnref *ref, void (**fn)(void));
 void mpr__wbuf_fnref(mpr__wbuf *w, const mpr__fnref *ref);
 void mpr__rbuf_fnref(mpr__rbuf *r, mpr__fnref *ref);
 
+/* setting.c: a numeric MPR_* setting (k/M/G suffixes allowed), def when
+ * unset; out of [lo, hi] or not a number: a warning and def. */
+uint64_t mpr__setting_u64(const char *name, uint64_t def, uint64_t lo, uint64_t hi);
+
 /* ------------------------------------------------ doorbell.c, wait.c */
 
 /* doorbell.c: a futex word per rank in node-shared memory. After sending
@@ -237,6 +241,8 @@ enum { MPR__BELL_MAIN = 0, MPR__BELL_SERVER = 1 };
 int mpr__doorbell_init(void);
 /* Rings the bell of a rank's main thread or of its server threads. */
 void mpr__doorbell_ring(int world_rank, int which);
+/* Whether a send from world_rank rings this rank's bell (same node). */
+bool mpr__doorbell_reaches(int world_rank);
 /* Called first by a server thread: its waits sleep on the server bell. */
 void mpr__doorbell_serve(void);
 /* The calling rank's ring count, read before polling MPI. */
@@ -251,8 +257,16 @@ typedef struct {
     unsigned polls;
     long sleep_ns;
     uint32_t bell_seen; /* the doorbell's count before the last poll */
+    double hot_until;   /* MPI_Wtime until which sleeps stay short; 0: never */
 } mpr__backoff;
+/* How long a wait for another node's message stays hot (wait.c): sleeps
+ * of at most MPR_HOT_PAUSE_US instead of growing to MPR_BACKOFF_MAX_US. */
+#define MPR__HOT_WINDOW 0.02
+void mpr__backoff_init(mpr__backoff *b);
+/* Back to quick polls, as after a ring; keeps hot_until. */
 void mpr__backoff_reset(mpr__backoff *b);
+/* Sleeps stay short for the next `seconds`. */
+void mpr__backoff_stay_hot(mpr__backoff *b, double seconds);
 /* Pause once; never longer than `limit_s` seconds (negative: no limit). */
 void mpr__backoff_pause(mpr__backoff *b, double limit_s);
 /* The step of mpr__backoff_pause before its sleep: counts the poll, yields
@@ -270,6 +284,8 @@ double mpr__remaining(double deadline);
  * or return a negative code, which ends the wait with it. */
 enum { MPR__NOT_YET = 0, MPR__READY = 1, MPR__PROGRESSED = 2 };
 int mpr__wait_until(int (*ready)(void *ctx), void *ctx, double timeout);
+/* The same, hot for its first hot_s seconds (a wait for another node). */
+int mpr__wait_until_hot(int (*ready)(void *ctx), void *ctx, double timeout, double hot_s);
 /* Waits, without limit, until a counter another thread bumps (and rings
  * this thread's bell for) reaches target. */
 void mpr__wait_counter(_Atomic uint64_t *counter, uint64_t target);
@@ -289,11 +305,59 @@ int mpr__isend(const void *buf, int count, int dest, int tag, MPI_Comm comm, int
  * with *msg and *status set, 0 on timeout, or MPR_EMPI. */
 int mpr__probe_wait(MPI_Comm comm, int src, int tag, double timeout, MPI_Message *msg,
                     MPI_Status *status);
+/* The same, hot for its first hot_s seconds (wait.c). */
+int mpr__probe_wait_hot(MPI_Comm comm, int src, int tag, double timeout, double hot_s,
+                        MPI_Message *msg, MPI_Status *status);
 /* Waits for a nonblocking operation until timeout: 1 done, 0 timed out
  * (the request is still active), or MPR_EMPI. */
 int mpr__request_wait(MPI_Request *req, double timeout);
 /* Receives a probed message into a new malloc'd buffer (*len bytes). */
 int mpr__mrecv_alloc(MPI_Message *msg, const MPI_Status *status, void **buf, size_t *len);
+
+/* ------------------------------------------------------------ clock.c */
+
+/* The job clock: seconds on rank 0's CLOCK_MONOTONIC, the same on every
+ * host (offsets measured at mpr_init). For deadlines that travel. */
+int mpr__clock_init(void);
+double mpr__job_time(void);
+/* The MPI_Wtime moment of a job time (negative: none, -1). */
+double mpr__job_to_local(double job_t);
+
+/* -------------------------------------------------------------- rpc.c */
+
+/* A timed call's limits (rpc.c): the home acts on its request only until
+ * act_by (job time), the client waits for the reply until give_up
+ * (MPI_Wtime). Negative: no limit. */
+typedef struct {
+    double act_by;
+    double give_up;
+} mpr__limit;
+mpr__limit mpr__limit_of(double timeout);
+mpr__limit mpr__limit_none(void);
+/* Server side: whether a request's act_by has passed (refuse it). */
+bool mpr__limit_passed(double act_by);
+/* Server side: the earlier of a parked request's MPI_Wtime deadline
+ * (negative: none) and its act_by. */
+double mpr__limit_deadline(double deadline, double act_by);
+
+/* One kind of server, as its clients reach it. */
+typedef struct {
+    MPI_Comm comm;
+    int req_tag, rep_tag;
+    uint32_t *owed; /* world rank -> replies to calls given up on, still to come */
+    /* NULL, or takes (and frees) a message on rep_tag that answers no call,
+     * returning true: call.c's refusals of posted puts. */
+    bool (*set_aside)(void *raw, size_t len);
+} mpr__endpoint;
+int mpr__endpoint_init(mpr__endpoint *ep, MPI_Comm comm, int req_tag, int rep_tag);
+void mpr__endpoint_fini(mpr__endpoint *ep);
+/* Sends a request of count bytes to home and waits for its reply (a new
+ * malloc'd buffer in *raw). MPR_OK, MPR_ETIMEDOUT when lim.give_up passed
+ * (the reply will be discarded when it comes), or an error. */
+int mpr__rpc(mpr__endpoint *ep, int home, const void *req, int count, mpr__limit lim, void **raw,
+             size_t *len);
+/* The wait half of mpr__rpc, for a request sent otherwise. */
+int mpr__rpc_await(mpr__endpoint *ep, int home, mpr__limit lim, void **raw, size_t *len);
 
 /* --------------------------------------------------------- progress.c */
 
@@ -436,12 +500,20 @@ typedef struct {
     uint32_t flags; /* MPR__REQ_POSTED: answer only a failure (posted.c) */
     uint64_t arg;   /* capacity of the caller's buffer, maxsize, ... */
     double timeout;
+    double act_by; /* job time after which the home must refuse it (rpc.c); <= 0 none */
     const void *payload;
     size_t payload_len;
     int client; /* set by the server: the requesting rank (RLock owners) */
 } mpr__request;
 
-enum { MPR__REQ_POSTED = 1u };
+/* MPR__REQ_TIMED: the call has a timeout (its limit comes from it, rpc.c) */
+enum { MPR__REQ_POSTED = 1u, MPR__REQ_TIMED = 2u };
+/* Gives a request the timeout of its call, and with it a time limit. */
+static inline void mpr__request_timed(mpr__request *req, double timeout)
+{
+    req->timeout = timeout;
+    req->flags |= MPR__REQ_TIMED;
+}
 enum { MPR__REP_POSTED = 1u }; /* a posted request failed; value is its object id */
 
 typedef struct {
@@ -712,6 +784,15 @@ int mpr__shm_op(int home, uint32_t op, char type, uint64_t offset, uint32_t coun
 /* One int64 word: returns the old value (READ ignores arg). */
 int64_t mpr__shm_i64(int home, uint32_t op, uint64_t offset, int64_t arg);
 int64_t mpr__shm_cas64(int home, uint64_t offset, int64_t expect, int64_t desired);
+/* The same within a timed call's limit (rpc.c): MPR_OK with *old set, or
+ * MPR_ETIMEDOUT, the operation not applied (the home did not answer in
+ * time, or got it too late). mpr__shm_op_by is mpr__shm_op's. */
+int mpr__shm_op_by(int home, uint32_t op, char type, uint64_t offset, uint32_t count,
+                   const void *origin, const void *compare, void *result, mpr__limit lim);
+int mpr__shm_i64_by(int home, uint32_t op, uint64_t offset, int64_t arg, mpr__limit lim,
+                    int64_t *old);
+int mpr__shm_cas64_by(int home, uint64_t offset, int64_t expect, int64_t desired, mpr__limit lim,
+                      int64_t *old);
 /* Carves bytes (8-aligned, zeroed) from this rank's node heap. Returns
  * MPR_OK or MPR_ENOMEM with the sizes in the message. */
 int mpr__shm_alloc(size_t bytes, int32_t *home, uint64_t *offset);

@@ -257,7 +257,7 @@ int mpr_conn_recv(mpr_conn c, void *buf, size_t cap, size_t *len, double timeout
         return mpr__chan_get(c.home, c.id, own_inbox(c), buf, cap, len, timeout);
     mpr__request req = conn_request(c, MPR__OP_PIPE_RECV);
     req.arg = cap;
-    req.timeout = timeout;
+    mpr__request_timed(&req, timeout);
     return mpr__call_into(c.home, &req, buf, cap, len);
 }
 
@@ -267,7 +267,7 @@ int mpr_conn_poll(mpr_conn c, double timeout)
     if (c.end & IN_RING)
         return mpr__chan_poll(c.home, c.id, own_inbox(c), timeout);
     mpr__request req = conn_request(c, MPR__OP_PIPE_POLL);
-    req.timeout = timeout;
+    mpr__request_timed(&req, timeout);
     uint64_t ready = 0;
     MPR_CHECK(mpr__call_simple(c.home, &req, &ready));
     return ready ? 1 : 0;

@@ -267,7 +267,7 @@ int mpr_queue_put(mpr_queue q, const void *buf, size_t len, double timeout)
         return rc;
     }
     mpr__request req = request(q, MPR__OP_QUEUE_PUT);
-    req.timeout = timeout;
+    mpr__request_timed(&req, timeout);
     req.payload = buf;
     req.payload_len = len;
     /* An unbounded queue never blocks a put: a worker posts it (posted.c),
@@ -301,7 +301,7 @@ int mpr_queue_get(mpr_queue q, void *buf, size_t cap, size_t *len, double timeou
         return rc;
     }
     mpr__request req = request(q, MPR__OP_QUEUE_GET);
-    req.timeout = timeout;
+    mpr__request_timed(&req, timeout);
     req.arg = cap;
     return mpr__call_into(q.home, &req, buf, cap, len);
 }
@@ -400,7 +400,7 @@ static int simple_op(mpr_queue q, uint32_t op, double timeout)
 {
     MPR_CHECK(check_handle(&q));
     mpr__request req = request(q, op);
-    req.timeout = timeout;
+    mpr__request_timed(&req, timeout);
     return mpr__call_simple(q.home, &req, NULL);
 }
 

@@ -4,7 +4,7 @@
  *
  *   Request (any rank -> home, TAG_REQ):
  *     u32 magic, u32 op, u32 kind, u64 id, u32 end, u32 flags, u64 arg,
- *     f64 timeout, bytes payload
+ *     f64 timeout, f64 act_by, bytes payload
  *   Reply (home -> requester, TAG_REP):
  *     u32 magic, u32 code, u32 flags, u64 value, str error, bytes payload
  *
@@ -38,6 +38,7 @@ int mpr__request_encode(mpr__wbuf *w, const mpr__request *req)
     mpr__wbuf_u32(w, req->flags);
     mpr__wbuf_u64(w, req->arg);
     mpr__wbuf_f64(w, req->timeout);
+    mpr__wbuf_f64(w, req->act_by);
     mpr__wbuf_bytes(w, req->payload, req->payload_len);
     if (w->oom)
         return mpr__fail(MPR_ENOMEM, "no memory to encode a %zu-byte request", req->payload_len);
@@ -56,6 +57,7 @@ bool mpr__request_decode(const void *raw, size_t len, mpr__request *req)
     req->flags = mpr__rbuf_u32(&r);
     req->arg = mpr__rbuf_u64(&r);
     req->timeout = mpr__rbuf_f64(&r);
+    req->act_by = mpr__rbuf_f64(&r);
     req->payload = mpr__rbuf_bytes(&r, &req->payload_len);
     return !r.bad && magic == REQ_MAGIC && r.pos == r.len;
 }

@@ -735,27 +735,6 @@ int mpr__ring_join_ready(uint64_t id, bool wait)
 
 /* ------------------------------------------------------- init and fini */
 
-static uint64_t setting(const char *name, uint64_t def, uint64_t lo, uint64_t hi)
-{
-    const char *s = getenv(name);
-    if (!s || !*s)
-        return def;
-    char *end = NULL;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end == 'k' || *end == 'K')
-        v <<= 10;
-    else if (*end == 'm' || *end == 'M')
-        v <<= 20;
-    else if (*end == 'g' || *end == 'G')
-        v <<= 30;
-    if (v < lo || v > hi) {
-        MPR_WARN("%s=%s is out of range [%llu, %llu]; using %llu", name, s, (unsigned long long)lo,
-                 (unsigned long long)hi, (unsigned long long)def);
-        return def;
-    }
-    return v;
-}
-
 static int ring_fini(void)
 {
     if (!ar.up)
@@ -774,9 +753,11 @@ int mpr__ring_init(void)
     ar.node_size = mpr__node_size();
     ar.nwaiters = ar.node_size + 1;
     ar.leader = mpr__node_leader_of(mpr__rt.rank);
-    ar.nslots = (uint32_t)setting("MPR_CHANNEL_SLOTS", DEFAULT_SLOTS, 1, 1 << 20);
-    ar.ring_bytes = setting("MPR_CHANNEL_RING", DEFAULT_RING, 1024, (uint64_t)1 << 30) & ~63ull;
-    ar.nunits = setting("MPR_CHANNEL_BLOCKS", DEFAULT_BLOCKS, 0, (uint64_t)1 << 40) / BLOCK_UNIT;
+    ar.nslots = (uint32_t)mpr__setting_u64("MPR_CHANNEL_SLOTS", DEFAULT_SLOTS, 1, 1 << 20);
+    ar.ring_bytes =
+        mpr__setting_u64("MPR_CHANNEL_RING", DEFAULT_RING, 1024, (uint64_t)1 << 30) & ~63ull;
+    ar.nunits =
+        mpr__setting_u64("MPR_CHANNEL_BLOCKS", DEFAULT_BLOCKS, 0, (uint64_t)1 << 40) / BLOCK_UNIT;
     ar.stride =
         (sizeof(slot) + sizeof(uint64_t) * (JOINERS + 1) * (size_t)ar.nwaiters + 63) & ~(size_t)63;
     size_t headers = rings_offset(); /* everything before the rings */

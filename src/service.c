@@ -329,6 +329,10 @@ static void serve_request(int client, void *raw, size_t len)
     service_object *o = lookup(&req, &ans);
     if (!o)
         goto answer;
+    if (mpr__limit_passed(req.act_by)) { /* it came too late: its client gives up (rpc.c) */
+        o->ops->timed_out(o->impl, &req, &ans);
+        goto answer;
+    }
     if (o->ops->handle(o->impl, &req, &ans) == MPR__WOULD_BLOCK) {
         if (req.timeout == 0) {
             o->ops->timed_out(o->impl, &req, &ans);
@@ -336,7 +340,8 @@ static void serve_request(int client, void *raw, size_t len)
         }
         parked *p = calloc(1, sizeof *p);
         MPR_ASSERT(p);
-        *p = (parked){NULL, client, mpr__deadline(req.timeout), o, req, raw};
+        double deadline = mpr__limit_deadline(mpr__deadline(req.timeout), req.act_by);
+        *p = (parked){NULL, client, deadline, o, req, raw};
         *svc.parked_tail = p;
         svc.parked_tail = &p->next;
         return;

@@ -62,22 +62,30 @@ int mpr_event_set(mpr_event e) { return event_put(e, 1, "mpr_event_set"); }
 
 int mpr_event_clear(mpr_event e) { return event_put(e, 0, "mpr_event_clear"); }
 
-static int event_flag(void *ctx)
-{
-    const mpr_event *e = ctx;
-    return mpr__shm_i64(e->home, MPR__SHM_READ, e->offset, 0) != 0;
-}
-
 int mpr_event_is_set(mpr_event e)
 {
     MPR_CHECK(mpr__sync_check("mpr_event_is_set", MPR__AS_LOCK(e), MPR__KIND_EVENT, 0));
-    return event_flag(&e);
+    return mpr__shm_i64(e.home, MPR__SHM_READ, e.offset, 0) != 0;
+}
+
+typedef struct {
+    mpr_event e;
+    mpr__limit lim; /* of the whole wait (rpc.c): a silent home cannot hold it */
+} event_wait;
+
+static int event_flag(void *ctx)
+{
+    const event_wait *w = ctx;
+    int64_t flag = 0;
+    int rc = mpr__shm_i64_by(w->e.home, MPR__SHM_READ, w->e.offset, 0, w->lim, &flag);
+    return rc == MPR_OK && flag != 0 ? MPR__READY : MPR__NOT_YET;
 }
 
 int mpr_event_wait(mpr_event e, double timeout)
 {
     MPR_CHECK(mpr__sync_check("mpr_event_wait", MPR__AS_LOCK(e), MPR__KIND_EVENT, 0));
-    return mpr__wait_until(event_flag, &e, timeout) == MPR__READY;
+    event_wait w = {e, mpr__limit_of(timeout)};
+    return mpr__wait_until(event_flag, &w, timeout) == MPR__READY;
 }
 
 /* -------------------------------------------------------------- Condition */

@@ -62,8 +62,14 @@ static int probe_ready(void *ctx)
 int mpr__probe_wait(MPI_Comm comm, int src, int tag, double timeout, MPI_Message *msg,
                     MPI_Status *status)
 {
+    return mpr__probe_wait_hot(comm, src, tag, timeout, 0, msg, status);
+}
+
+int mpr__probe_wait_hot(MPI_Comm comm, int src, int tag, double timeout, double hot_s,
+                        MPI_Message *msg, MPI_Status *status)
+{
     probe_ctx p = {comm, src, tag, msg, status};
-    return mpr__wait_until(probe_ready, &p, timeout);
+    return mpr__wait_until_hot(probe_ready, &p, timeout, hot_s);
 }
 
 static int request_done(void *ctx)

@@ -62,7 +62,7 @@ function(mpr_add_multinode_test module case n)
 endfunction()
 
 # One rank per host: placement, the busy home, latencies.
-foreach(case placement busy_home latency)
+foreach(case placement busy_home latency stopped_home)
   mpr_add_multinode_test(multinode ${case} 3 BYNODE)
 endforeach()
 # Only rank 0 gets MPR_TEST_SETTING from mpirun (-x in its app context);

@@ -11,9 +11,14 @@
  *   latency    medians of cross-host operations (printed, loosely checked)
  *   settings   a worker on another host sees rank 0's MPR_* settings, though
  *              mpirun forwarded no environment (MPR_MN_FORWARD=0)
+ *   stopped_home  every timed call on objects of a host whose ranks are
+ *              stopped (SIGSTOP) returns its timeout within 2x, and when
+ *              the host goes on, the late requests had no effect: no item
+ *              taken or added, no lock or semaphore acquired
  */
 #include "mpr_test.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -318,6 +323,124 @@ MPR_TEST(latency)
     return 0;
 }
 
+/* -------------------------------------------------------- stopped_home */
+
+typedef struct {
+    mpr_queue empty, full, unfinished; /* full: maxsize 1, one item (7) */
+    mpr_lock lock;
+    mpr_semaphore sem;  /* value 0 */
+    mpr_event event;    /* never set */
+    mpr_conn near, far; /* a pipe homed there; rank 0 receives on far */
+} home_objects;
+
+typedef struct {
+    mpr_queue back; /* rank 0's: the objects go here */
+    mpr_queue go;   /* rank 0's: one item once this rank runs again */
+} home_args;
+
+/* Makes the objects on its own node, hands them out, waits (stopped, for a
+ * while) for the word, then puts 42 in `empty`. */
+static int make_home(const void *arg, size_t len)
+{
+    home_args a;
+    ASSERT_EQ(len, sizeof a);
+    memcpy(&a, arg, sizeof a);
+    home_objects o;
+    ASSERT_OK(mpr_queue_new(&o.empty, 0));
+    ASSERT_OK(mpr_queue_new(&o.full, 1));
+    ASSERT_OK(mpr_queue_put_i64(o.full, 7, -1));
+    ASSERT_OK(mpr_queue_new_opts(&o.unfinished, &(mpr_queue_opts){0, 1, MPR_HOME_HERE}));
+    ASSERT_OK(mpr_queue_put_i64(o.unfinished, 1, -1));
+    ASSERT_OK(mpr_lock_new(&o.lock));
+    ASSERT_OK(mpr_semaphore_new(&o.sem, 0));
+    ASSERT_OK(mpr_event_new(&o.event));
+    ASSERT_OK(mpr_pipe_new(&o.near, &o.far, 1));
+    ASSERT_OK(mpr_queue_put(a.back, &o, sizeof o, -1));
+    int64_t go = 0;
+    ASSERT_OK(mpr_queue_get_i64(a.go, &go, -1));
+    ASSERT_OK(mpr_queue_put_i64(o.empty, 42, -1));
+    return 0;
+}
+
+/* Whether /proc says the process is stopped ("T"). */
+static int is_stopped(long pid)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    const char *close_paren = got ? strrchr(line, ')') : NULL;
+    return close_paren && close_paren[1] == ' ' && close_paren[2] == 'T';
+}
+
+/* One timed call on the stopped home: its result and its time. */
+static void expect_timeout(const char *what, int rc, int want, double t0)
+{
+    double took = now() - t0;
+    printf("stopped_home %-26s rc %d after %.3f s (timeout 1 s)\n", what, rc, took);
+    fflush(stdout);
+    ASSERT_EQ(rc, want);
+    ASSERT_TRUE(took >= 0.99 && took < 2.0);
+}
+
+MPR_TEST(stopped_home)
+{
+    MPR_TEST_NEED_WORKERS(1);
+    home_args a;
+    ASSERT_OK(mpr_queue_new(&a.back, 0));
+    ASSERT_OK(mpr_queue_new(&a.go, 0));
+    mpr_process *p;
+    start(&p, make_home, &a, sizeof a);
+    home_objects o;
+    size_t len = 0;
+    ASSERT_OK(mpr_queue_get(a.back, &o, sizeof o, &len, 30));
+    ASSERT_TRUE(strcmp(mpr_process_host(p), mpr_self_host()) != 0);
+    long pid = mpr_process_pid(p);
+    ASSERT_EQ(kill((pid_t)pid, SIGSTOP), 0);
+    for (int i = 0; i < 1000 && !is_stopped(pid); i++)
+        compute(0.001);
+    ASSERT_TRUE(is_stopped(pid));
+
+    int64_t x = 0;
+    char buf[8];
+    double t0 = now();
+    expect_timeout("Queue get", mpr_queue_get_i64(o.empty, &x, 1.0), MPR_EEMPTY, t0);
+    t0 = now();
+    expect_timeout("Queue put (full)", mpr_queue_put_i64(o.full, 8, 1.0), MPR_EFULL, t0);
+    t0 = now();
+    expect_timeout("JoinableQueue join", mpr_queue_join(o.unfinished, 1.0), MPR_ETIMEDOUT, t0);
+    t0 = now();
+    expect_timeout("Connection recv", mpr_conn_recv(o.far, buf, sizeof buf, &len, 1.0),
+                   MPR_ETIMEDOUT, t0);
+    t0 = now();
+    expect_timeout("Lock acquire", mpr_lock_acquire(o.lock, 1.0), MPR_ETIMEDOUT, t0);
+    t0 = now();
+    expect_timeout("Semaphore acquire", mpr_semaphore_acquire(o.sem, 1.0), MPR_ETIMEDOUT, t0);
+    t0 = now();
+    expect_timeout("Event wait", mpr_event_wait(o.event, 1.0), 0, t0);
+
+    ASSERT_EQ(kill((pid_t)pid, SIGCONT), 0);
+    ASSERT_OK(mpr_queue_put_i64(a.go, 1, -1));
+    /* The late get took nothing: 42 comes here. The late put added nothing. */
+    ASSERT_OK(mpr_queue_get_i64(o.empty, &x, 30));
+    ASSERT_EQ(x, 42);
+    ASSERT_EQ(mpr_queue_qsize(o.full), 1);
+    ASSERT_OK(mpr_queue_get_i64(o.full, &x, 5));
+    ASSERT_EQ(x, 7);
+    /* The late acquires acquired nothing. */
+    ASSERT_OK(mpr_lock_acquire(o.lock, 5));
+    ASSERT_OK(mpr_lock_release(o.lock));
+    ASSERT_EQ(mpr_semaphore_value(o.sem), 0);
+    ASSERT_OK(mpr_conn_send(o.near, "ok", 3));
+    ASSERT_OK(mpr_conn_recv(o.far, buf, sizeof buf, &len, 5));
+    ASSERT_STR_EQ(buf, "ok");
+    join_ok(p);
+    return 0;
+}
+
 /* ------------------------------------------------------------- settings */
 
 static int report_setting(const void *arg, size_t len)
@@ -365,4 +488,4 @@ MPR_TEST(settings)
 }
 
 MPR_TEST_MAIN(MPR_TEST_ENTRY(placement), MPR_TEST_ENTRY(busy_home), MPR_TEST_ENTRY(latency),
-              MPR_TEST_ENTRY(settings))
+              MPR_TEST_ENTRY(settings), MPR_TEST_ENTRY(stopped_home))
