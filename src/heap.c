@@ -380,7 +380,8 @@ static void serve_one(MPI_Message *m, MPI_Status *st)
 
 static uint64_t heap_size_setting(void)
 {
-    uint64_t v = mpr__setting_u64("MPR_HEAP_SIZE", DEFAULT_HEAP, 2 * HEADER, (uint64_t)1 << 40);
+    uint64_t v =
+        mpr__setting_u64("MPR_HEAP_SIZE", DEFAULT_HEAP, 2 * (uint64_t)HEADER, (uint64_t)1 << 40);
     return (v + 7) & ~7ull;
 }
 

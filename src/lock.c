@@ -162,7 +162,7 @@ static int new_semaphore(mpr_semaphore *s, int64_t value, uint32_t kind)
     if (value < 0)
         return mpr__fail(MPR_EINVAL, "a semaphore's initial value must be >= 0, not %lld",
                          (long long)value);
-    mpr_lock l;
+    mpr_lock l = {0}; /* set by mpr__sync_make; zeroed so the compiler sees it set */
     MPR_CHECK(mpr__sync_make(s ? &l : NULL, kind, 16));
     *s = MPR__FROM_LOCK(mpr_semaphore, l);
     mpr__shm_i64(s->home, MPR__SHM_WRITE, s->offset + VALUE, value);

@@ -26,6 +26,10 @@
  *              handled per item (mpr_served_counts): 0 when no item passes
  *              through rank 0.
  *
+ * --multihost 1 (3 ranks, one per host): hosts_pipe_rtt, the 8 B pipe case
+ * between two hosts, and hosts_pair, one pair on two hosts with rank 0 on a
+ * third (the pipe and queue homed on one of the pair's nodes).
+ *
  * Every sample is a line `sample,...` (apps/common/bench.h); run_suite.sh
  * makes the report.
  */
@@ -95,12 +99,13 @@ static int pong(const void *arg, size_t len)
     return app_unpack(&a, sizeof a, arg, len) ? 1 : pipe_side(&a, 0);
 }
 
-/* One repetition: the half round trip in us, or < 0. */
-static double pipe_once(pipe_arg a)
+/* One repetition: the half round trip in us, or < 0. The pipe is homed on
+ * the node of rank `home` (MPR_HOME_HERE: rank 0's). */
+static double pipe_once(pipe_arg a, int home)
 {
     mpr_conn other;
     mpr_process *ps[2] = {NULL, NULL};
-    int rc = mpr_pipe_new(&a.end, &other, 1);
+    int rc = mpr_pipe_new_opts(&a.end, &other, &(mpr_pipe_opts){.duplex = 1, .home = home});
     if (rc != MPR_OK)
         return app_fail("Pipe()", rc), -1;
     pipe_arg b = a;
@@ -183,7 +188,7 @@ static double queue_once(queue_arg a, int side)
 }
 
 typedef struct {
-    int iters, big_iters, warm_iters, items, reps, warmup;
+    int iters, big_iters, warm_iters, items, reps, warmup, multihost;
 } options;
 
 /* One repetition of k pairs, pair p on queue qs[p]: aggregate items/s. */
@@ -209,13 +214,24 @@ static double pairs_once(queue_arg a, const mpr_queue *qs, int k)
     return k * (double)a.items / bench_span_seconds(a.span);
 }
 
+/* Events rank 0's server threads handled per item since `before`. */
+static void print_served(const mpr_served *before, double items)
+{
+    mpr_served after;
+    mpr_served_counts(&after);
+    printf("served,rank0,%.6f events/item,%llu items\n",
+           (double)(after.service + after.node_server - before->service - before->node_server) /
+               (items > 0 ? items : 1),
+           (unsigned long long)items);
+}
+
 static int run_pairs(const options *o, const bench_span *spans)
 {
     mpr_queue qs[MAX_SIDE];
     for (int p = 0; p < MAX_SIDE; p++)
         if (mpr_queue_new(&qs[p], 0) != MPR_OK)
             return app_fail("queue", MPR_ENOMEM);
-    mpr_served before, after;
+    mpr_served before;
     mpr_served_counts(&before);
     double items = 0;
     BENCH_REPS_LOOP(rep, o->warmup, o->reps)
@@ -233,13 +249,53 @@ static int run_pairs(const options *o, const bench_span *spans)
             }
         }
     }
-    mpr_served_counts(&after);
-    printf("served,rank0,%.6f events/item,%llu items\n",
-           (double)(after.service + after.node_server - before.service - before.node_server) /
-               (items > 0 ? items : 1),
-           (unsigned long long)items);
+    print_served(&before, items);
     for (int p = 0; p < MAX_SIDE; p++)
         mpr_queue_free(qs[p]);
+    return APP_EXIT_OK;
+}
+
+/* --multihost: 3 ranks, one per host (mpirun -n 3 --map-by node). Processes
+ * start on the lowest free worker, so the pong side and the consumer are
+ * rank 1 and their peers rank 2, each on a host of its own; the pipe and the
+ * queue are homed on rank 1's node, and rank 0 (a third host) should handle
+ * nothing per item. */
+static int run_multihost(const options *o)
+{
+    if (mpr_free_workers() < 2 || mpr_size() != 3) {
+        app_error("--multihost runs on 3 ranks, one per host: `mpirun -n 3 --map-by node`");
+        return APP_EXIT_USAGE;
+    }
+    bench_print_env();
+    bench_span one, two;
+    mpr_queue q;
+    int rc = bench_span_new(&one, 1);
+    if (rc == MPR_OK)
+        rc = bench_span_new(&two, 2);
+    if (rc == MPR_OK)
+        rc = mpr_queue_new_opts(&q, &(mpr_queue_opts){.home = 1});
+    if (rc != MPR_OK)
+        return app_fail("set-up", rc);
+    mpr_served before;
+    mpr_served_counts(&before);
+    double items = 0;
+    BENCH_REPS_LOOP(rep, o->warmup, o->reps)
+    {
+        for (int raw = 1; raw >= 0; raw--) {
+            pipe_arg p = {
+                .span = one, .raw = raw, .size = 8, .iters = o->iters, .warm = o->warm_iters};
+            double us = pipe_once(p, 1);
+            queue_arg a = {.span = two, .raw = raw, .items = o->items, .size = 8};
+            double rate = us < 0 ? -1 : pairs_once(a, &q, 1);
+            if (rate < 0)
+                return APP_EXIT_FAIL;
+            items += raw ? 0 : (double)(o->iters + o->warm_iters) * 2 + o->items;
+            bench_sample("hosts_pipe_rtt", raw ? "raw" : "mpr", "8B", "us", rep, us);
+            bench_sample("hosts_pair", raw ? "raw" : "mpr", "1_pair_8B", "items/s", rep, rate);
+        }
+    }
+    print_served(&before, items);
+    mpr_queue_free(q);
     return APP_EXIT_OK;
 }
 
@@ -271,7 +327,7 @@ static int run(const options *o)
                               .size = pipe_sizes[k],
                               .iters = k ? o->big_iters : o->iters,
                               .warm = o->warm_iters};
-                double us = pipe_once(a);
+                double us = pipe_once(a, MPR_HOME_HERE);
                 if (us < 0)
                     return APP_EXIT_FAIL;
                 bench_sample("pipe_rtt", raw ? "raw" : "mpr", pipe_params[k], "us", rep, us);
@@ -322,6 +378,8 @@ int main(int argc, char **argv)
         {"--items", "N", "queue items per producer per repetition", APP_OPT_INT, &o.items, 1, 1e9},
         {"--reps", "N", "measured repetitions", APP_OPT_INT, &o.reps, 1, 1000},
         {"--warmup", "N", "untimed repetitions first", APP_OPT_INT, &o.warmup, 0, 1000},
+        {"--multihost", "0|1", "1: the cross-host cases only (3 ranks, one per host)", APP_OPT_INT,
+         &o.multihost, 0, 1},
     };
     app_cli cli = {.summary = "Pipe round trips and Queue throughput against raw MPI, as "
                               "`sample,...` lines.",
@@ -329,6 +387,6 @@ int main(int argc, char **argv)
                    .nopts = APP_LEN(opts)};
     int rc = app_init(&argc, &argv, &cli);
     if (rc == APP_RUN)
-        rc = run(&o);
+        rc = o.multihost ? run_multihost(&o) : run(&o);
     return app_exit(rc);
 }

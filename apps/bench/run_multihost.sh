@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# run_multihost.sh — the benchmark suite's multi-host section: mpr next to
+# raw MPI across 3 simulated hosts (network namespaces over TCP, made by
+# tests/multinode.sh; needs root), medians of repetitions interleaved with
+# their raw reference inside each program.
+#
+#   apps/bench/run_multihost.sh [--reps N] [--build-dir DIR] [--out DIR]
+#
+# Cases (rank 0 on node1, the pair on node2 and node3):
+#   hosts_pipe_rtt   8 B half round trip through a duplex Pipe between two
+#                    hosts; raw: MPI_Send/MPI_Recv ping-pong
+#   hosts_pair       one producer and one consumer on two hosts, 8 B items;
+#                    raw: MPI_Send/MPI_Recv
+#   served           events rank 0's server threads handled per item (0:
+#                    no item passes through rank 0)
+#   test_multinode latency and busy_home: Value fetch_add from another host
+#                    (idle home, and home computing), Queue put+get
+# Prints a Markdown report and writes OUT/report.md, OUT/samples.csv.
+set -u -o pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+build="$src/build-bench"
+out=""
+reps=5
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --reps) reps=$2; shift ;;
+    --build-dir) build=$2; shift ;;
+    --out) out=$2; shift ;;
+    -h | --help) sed -n '2,/^set -u/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run_multihost.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+[ -n "$out" ] || out="$build/bench-multihost"
+for b in apps/bench_channels tests/test_multinode; do
+    [ -x "$build/$b" ] || { echo "run_multihost.sh: $build/$b not found: build first" >&2; exit 2; }
+done
+mkdir -p "$out"
+if [ "$(id -u)" = 0 ]; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+export MPR_MN_TAG=${MPR_MN_TAG:-249}
+hosts="$out/hosts"
+mn="$src/tests/multinode.sh"
+"$mn" up "$hosts" || exit $?
+trap '"$mn" down "$hosts" >/dev/null 2>&1' EXIT
+
+"$mn" run "$hosts" -np 3 --map-by node "$build/apps/bench_channels" --multihost 1 \
+    --reps "$reps" --items 20000 --iters 2000 >"$out/channels.out" 2>"$out/channels.err" ||
+    { echo "bench_channels failed (see $out/channels.err)" >&2; exit 1; }
+grep '^sample,' "$out/channels.out" | cut -d, -f2- >"$out/samples.csv"
+: >"$out/latency.out"
+for r in $(seq 1 "$reps"); do
+    "$mn" run "$hosts" -np 3 --map-by node "$build/tests/test_multinode" latency >>"$out/latency.out" 2>&1
+done
+"$mn" run "$hosts" -np 3 --map-by node "$build/tests/test_multinode" busy_home >"$out/busy.out" 2>&1
+
+{
+    echo "## Multi-host: 3 simulated hosts over TCP ($(date -u +%F), $reps repetitions, medians)"
+    echo
+    echo "| case | mpr | raw MPI | mpr / raw |"
+    echo "|---|---|---|---|"
+    awk -F, '
+        function median(key,   n, i, j, t, v) {
+            n = split(vals[key], v, " ")
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+            return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+        }
+        $5 >= 0 { vals[$1 "," $2 "," $3 "," $4] = vals[$1 "," $2 "," $3 "," $4] " " $6 }
+        END {
+            split("hosts_pipe_rtt,8B,us hosts_pair,1_pair_8B,items/s", cases, " ")
+            for (c = 1; c in cases; c++) {
+                split(cases[c], f, ",")
+                m = median(f[1] ",mpr," f[2] "," f[3]); r = median(f[1] ",raw," f[2] "," f[3])
+                printf "| %s %s | %.4g %s | %.4g %s | %.2fx |\n", f[1], f[2], m, f[3], r, f[3], r ? m / r : 0
+            }
+        }' "$out/samples.csv"
+    echo
+    grep '^served,' "$out/channels.out" | sed 's/^/    /'
+    echo
+    echo "test_multinode latency ($reps runs; each line a median of 400):"
+    echo
+    grep '^latency' "$out/latency.out" | sed 's/^/    /'
+    echo
+    grep '^busy_home' "$out/busy.out" | sed 's/^/    /'
+} | tee "$out/report.md"
