@@ -35,13 +35,23 @@ int mpr__isend(const void *buf, int count, int dest, int tag, MPI_Comm comm, int
     return MPI_SUCCESS;
 }
 
+static int request_done(void *ctx)
+{
+    int done = 0;
+    MPR_MPI_CALL(MPI_Test((MPI_Request *)ctx, &done, MPI_STATUS_IGNORE));
+    return done ? MPR__READY : MPR__NOT_YET;
+}
+
 int mpr__send(const void *buf, int count, int dest, int tag, MPI_Comm comm, int dest_world)
 {
     MPI_Request req;
     int rc = mpr__isend(buf, count, dest, tag, comm, dest_world, &req);
     if (rc != MPI_SUCCESS)
         return rc;
-    return mpr__request_wait(&req, -1) == 1 ? MPI_SUCCESS : MPI_ERR_OTHER;
+    /* Over TCP a send may complete only in a later progress call: keep
+     * polling it closely (wait.c's hot wait), not after a growing sleep. */
+    double hot = mpr__doorbell_reaches(dest_world) ? 0 : MPR__HOT_WINDOW;
+    return mpr__wait_until_hot(request_done, &req, -1, hot) == 1 ? MPI_SUCCESS : MPI_ERR_OTHER;
 }
 
 typedef struct {
@@ -70,13 +80,6 @@ int mpr__probe_wait_hot(MPI_Comm comm, int src, int tag, double timeout, double 
 {
     probe_ctx p = {comm, src, tag, msg, status};
     return mpr__wait_until_hot(probe_ready, &p, timeout, hot_s);
-}
-
-static int request_done(void *ctx)
-{
-    int done = 0;
-    MPR_MPI_CALL(MPI_Test((MPI_Request *)ctx, &done, MPI_STATUS_IGNORE));
-    return done ? MPR__READY : MPR__NOT_YET;
 }
 
 int mpr__request_wait(MPI_Request *req, double timeout)
