@@ -24,30 +24,16 @@ static int decode_reply(mpr__reply *rep)
     return MPR_OK;
 }
 
-/* A refusal of one of this rank's earlier posted puts (posted.c) arrives on
- * the reply tag, before the reply it precedes: the ledger takes it. */
-static bool take_refusal(void *raw, size_t len)
-{
-    mpr__reply rep;
-    memset(&rep, 0, sizeof rep);
-    rep.raw = raw;
-    rep.payload_len = len;
-    bool refusal = mpr__reply_decode(raw, len, &rep) && (rep.flags & MPR__REP_POSTED);
-    if (refusal) {
-        mpr__ledger_refused(&rep);
-        mpr__reply_free(&rep);
-    }
-    return refusal;
-}
-
 /* Made at the first call; it lives as long as the process. */
 static mpr__endpoint service;
 
-static mpr__endpoint *service_endpoint(void)
+mpr__endpoint *mpr__service_endpoint(void)
 {
+    /* Refusals of this rank's posted puts (posted.c) arrive on the reply
+     * tag, before the reply they precede: the ledger takes them. */
     if (!service.owed &&
         mpr__endpoint_init(&service, mpr__rt.comm_svc, MPR__TAG_REQ, MPR__TAG_REP) == MPR_OK)
-        service.set_aside = take_refusal;
+        service.set_aside = mpr__ledger_take_refusal;
     return service.owed ? &service : NULL;
 }
 
@@ -63,7 +49,7 @@ int mpr__call(int home, const mpr__request *req, mpr__reply *rep)
                          "handle names home rank %d, the job has ranks 0..%d: an uninitialized "
                          "or damaged handle",
                          home, mpr__rt.size - 1);
-    mpr__endpoint *ep = service_endpoint();
+    mpr__endpoint *ep = mpr__service_endpoint();
     if (!ep)
         return MPR_ENOMEM;
     mpr__limit lim = req->flags & MPR__REQ_TIMED ? mpr__limit_of(req->timeout) : mpr__limit_none();

@@ -294,6 +294,8 @@ static void serve_op(const mpr__request *req, bool wait, mpr__answer *ans, bool 
         rc = mpr__ring_join_ready(req->id, wait);
         *blocked = rc == MPR__NOT_YET;
         break;
+    case MPR__OP_SYNC: /* posted.c: answered after the client's earlier posts */
+        break;
     case MPR__OP_CHAN_FREE:
         rc = mpr__ring_free(req->id);
         if (rc == MPR_OK)
@@ -337,6 +339,10 @@ static void answer_timed_out(const mpr__request *req, mpr__answer *ans)
 
 static void send_answer(int client, const mpr__request *req, mpr__answer *ans)
 {
+    if ((req->flags & MPR__REQ_POSTED) && ans->code >= 0) {
+        free(ans->drop); /* a posted put is answered only when it fails */
+        return;
+    }
     mpr__wbuf w;
     mpr__wbuf_init(&w);
     mpr__reply_encode(&w, req, ans);
@@ -557,6 +563,17 @@ static int call_home(int32_t home, const mpr__request *req, mpr__reply *rep)
     if (rep->code < 0)
         mpr__fail(rep->code, "%s", rep->error);
     return rep->code;
+}
+
+mpr__endpoint *mpr__chan_endpoint(void) { return &ch.server; }
+
+int mpr__chan_sync(int32_t home)
+{
+    mpr__reply rep;
+    mpr__request req = {.op = MPR__OP_SYNC};
+    int rc = call_home(home, &req, &rep);
+    mpr__reply_free(&rep);
+    return rc;
 }
 
 static int call_simple(int32_t home, const mpr__request *req, uint64_t *value)

@@ -358,6 +358,10 @@ int mpr__rpc(mpr__endpoint *ep, int home, const void *req, int count, mpr__limit
              size_t *len);
 /* The wait half of mpr__rpc, for a request sent otherwise. */
 int mpr__rpc_await(mpr__endpoint *ep, int home, mpr__limit lim, void **raw, size_t *len);
+/* Takes in, without waiting, what home sent on the reply tag while no call
+ * waited: refusals of posts (to set_aside) and answers to calls given up
+ * on (discarded). Anything else is an error. */
+int mpr__rpc_take_pending(mpr__endpoint *ep, int home);
 
 /* --------------------------------------------------------- progress.c */
 
@@ -540,6 +544,8 @@ bool mpr__reply_decode(const void *raw, size_t len, mpr__reply *rep);
 void mpr__reply_free(mpr__reply *rep);
 /* Like mpr__call for requests without a payload in the answer. */
 int mpr__call_simple(int home, const mpr__request *req, uint64_t *value);
+/* Rank 0's service as clients reach it (rpc.c). NULL without memory. */
+mpr__endpoint *mpr__service_endpoint(void);
 /* Like mpr__call for requests answered with bytes: MPR_OK copies them into
  * buf (cap bytes) and sets *len; MPR_ETRUNC sets *len to the size needed. */
 int mpr__call_into(int home, const mpr__request *req, void *buf, size_t cap, size_t *len);
@@ -551,13 +557,22 @@ int mpr__call_into(int home, const mpr__request *req, void *buf, size_t cap, siz
  * mpr__posted_flush, at a task's end, makes sure every post was served and
  * reports refusals not yet returned. */
 int mpr__post(int home, const mpr__request *req);
+/* The same for a put on a queue in a node's shared memory whose home node
+ * is another (channel.c's node server): req is a CHAN_PUT. */
+int mpr__post_channel(int32_t home, const mpr__request *req);
 void mpr__posted_flush(void);
+/* The part of mpr__posted_flush for posts to node servers: one round trip
+ * to each home posted to since the last flush (a Pool task's end). */
+void mpr__posted_flush_channels(void);
 
 /* post_ledger.c: refused(rep) records an error reply to a post; take(id)
  * returns (and forgets) the refusals of object id, MPR_OK if none; posted
  * and synced track the home that has posts not yet followed by a round
  * trip (-1: none); report prints what was never returned. */
 void mpr__ledger_refused(const mpr__reply *rep);
+/* An endpoint's set_aside (rpc.c): records a refusal of a post (and frees
+ * it), or returns false for any other message. */
+bool mpr__ledger_take_refusal(void *raw, size_t len);
 int mpr__ledger_take(uint64_t id);
 void mpr__ledger_posted(int home);
 void mpr__ledger_synced(int home);
@@ -716,6 +731,11 @@ int mpr__chan_state(int32_t home, uint64_t id, unsigned lane, mpr__ring_info *ou
 int mpr__chan_close(int32_t home, uint64_t id, unsigned lane, unsigned how);
 int mpr__chan_task_done(int32_t home, uint64_t id);
 int mpr__chan_join(int32_t home, uint64_t id, double timeout);
+/* The node servers as clients reach them (posted.c posts puts there). */
+mpr__endpoint *mpr__chan_endpoint(void);
+/* A round trip to home's node server, answered after this rank's earlier
+ * requests to it: every post before it has been served. */
+int mpr__chan_sync(int32_t home);
 int mpr__chan_free(int32_t home, uint64_t id);
 /* MPR_EINVAL unless home leads a node of the job. */
 int mpr__chan_check_home(int32_t home, const char *what);

@@ -127,6 +127,7 @@ static void send_result(worker_state *ws, const mpr__pool_result *r)
     mpr__wbuf_init(&w);
     mpr__pool_result r2 = *r;
     r2.output_bytes = mpr__output_flush();
+    mpr__posted_flush_channels(); /* posts to node servers are served before the result goes */
     r2.posted = mpr__posted_count();
     mpr__pool_result_encode(&w, &r2);
     MPR_ASSERT(!w.oom && w.len <= (size_t)INT32_MAX);
@@ -198,6 +199,7 @@ static void serve_static(worker_state *ws, const mpr__pool_cmd *c, mpr_map_fn fn
     st.failed = map_items(ws, fn, in, out, NULL, first, count, c->in_size, c->out_size, &st.index,
                           st.message, sizeof st.message) != 0;
     st.output_bytes = mpr__output_flush();
+    mpr__posted_flush_channels(); /* posts to node servers are served before the result goes */
     st.posted = mpr__posted_count();
     MPR_MPI_MUST(MPI_Igatherv(out, (int)count, out_t, NULL, NULL, NULL, out_t, 0, ws->comm, &req));
     mpr__doorbell_ring(0, MPR__BELL_MAIN);
@@ -227,6 +229,7 @@ static void serve_spmd(worker_state *ws, const mpr__pool_cmd *c, mpr_spmd_fn fn)
             describe_failure(st.message, sizeof st.message, 0, rc);
     }
     st.output_bytes = mpr__output_flush();
+    mpr__posted_flush_channels(); /* posts to node servers are served before the result goes */
     st.posted = mpr__posted_count();
     MPI_Request req;
     MPR_MPI_MUST(MPI_Igather(&st, (int)sizeof st, MPI_BYTE, NULL, 0, MPI_BYTE, 0, ws->comm, &req));

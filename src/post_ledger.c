@@ -15,6 +15,7 @@
 #include "mpr-internal.h"
 
 #include <stdio.h>
+#include <string.h>
 
 enum { MAX_REFUSED_OBJECTS = 16 };
 
@@ -50,6 +51,20 @@ void mpr__ledger_refused(const mpr__reply *rep)
         ledger.nrefused++;
     }
     ledger.refused[i].count++;
+}
+
+bool mpr__ledger_take_refusal(void *raw, size_t len)
+{
+    mpr__reply rep;
+    memset(&rep, 0, sizeof rep);
+    rep.raw = raw;
+    rep.payload_len = len;
+    bool refusal = mpr__reply_decode(raw, len, &rep) && (rep.flags & MPR__REP_POSTED);
+    if (refusal) {
+        mpr__ledger_refused(&rep);
+        mpr__reply_free(&rep);
+    }
+    return refusal;
 }
 
 int mpr__ledger_take(uint64_t id)

@@ -87,35 +87,22 @@ static int reap(bool all)
     return rc;
 }
 
-/* Takes in the error replies that came back for posts to home. Only posts
- * are answered while no call waits, so every reply here is one. */
-static int take_refusals(int home)
-{
-    for (;;) {
-        int found = 0;
-        MPI_Message msg;
-        MPI_Status st;
-        MPR_MPI_CALL(MPI_Improbe(home, MPR__TAG_REP, mpr__rt.comm_svc, &found, &msg, &st));
-        if (!found)
-            return MPR_OK;
-        mpr__reply rep;
-        memset(&rep, 0, sizeof rep);
-        MPR_CHECK(mpr__mrecv_alloc(&msg, &st, &rep.raw, &rep.payload_len));
-        bool refusal =
-            mpr__reply_decode(rep.raw, rep.payload_len, &rep) && (rep.flags & MPR__REP_POSTED);
-        if (refusal)
-            mpr__ledger_refused(&rep);
-        mpr__reply_free(&rep);
-        if (!refusal)
-            return mpr__fail(MPR_EMPI, "rank %d: a malformed reply from rank %d to a posted put",
-                             mpr__rt.rank, home);
-    }
-}
+/* Homes of node servers this rank posted to since its last flush. */
+static struct {
+    bool *unsynced; /* world rank -> posted since the last flush */
+    bool any;
+} chan;
 
-int mpr__post(int home, const mpr__request *req)
+/* Posts req to home through endpoint ep: takes in earlier refusals first
+ * (and returns this object's), then sends without waiting. *sent is false
+ * when the request was too big to post: the caller makes the call. */
+static int post_on(mpr__endpoint *ep, int home, const mpr__request *req, bool *sent)
 {
+    *sent = false;
     MPR_CHECK(mpr__require_init());
-    MPR_CHECK(take_refusals(home));
+    if (!ep)
+        return mpr__fail(MPR_ENOMEM, "no memory for a reply table");
+    MPR_CHECK(mpr__rpc_take_pending(ep, home));
     MPR_CHECK(mpr__ledger_take(req->id));
     MPR_CHECK(reap(posted.inflight == POST_WINDOW));
     mpr__wbuf w;
@@ -128,21 +115,61 @@ int mpr__post(int home, const mpr__request *req)
         rc = mpr__count_to_int(w.len, &count);
     if (rc != MPR_OK || w.len > POST_MAX) {
         mpr__wbuf_free(&w);
-        return rc != MPR_OK ? rc : mpr__call_simple(home, req, NULL);
+        return rc;
     }
-    int mrc = mpr__isend(w.data, count, home, MPR__TAG_REQ, mpr__rt.comm_svc, home,
-                         &posted.req[posted.inflight]);
+    int mrc =
+        mpr__isend(w.data, count, home, ep->req_tag, ep->comm, home, &posted.req[posted.inflight]);
     if (mrc != MPI_SUCCESS) {
         mpr__wbuf_free(&w);
         return mpr__mpi_fail(mrc, "MPI_Isend(posted request)", __FILE__, __LINE__);
     }
     posted.buf[posted.inflight++] = w.data; /* freed by reap once sent */
+    *sent = true;
+    return MPR_OK;
+}
+
+int mpr__post(int home, const mpr__request *req)
+{
+    bool sent = false;
+    MPR_CHECK(post_on(mpr__service_endpoint(), home, req, &sent));
+    if (!sent)
+        return mpr__call_simple(home, req, NULL);
     mpr__ledger_posted(home);
     return MPR_OK;
 }
 
+int mpr__post_channel(int32_t home, const mpr__request *req)
+{
+    mpr__endpoint *ep = mpr__chan_endpoint();
+    ep->set_aside = mpr__ledger_take_refusal; /* refusals go to the ledger */
+    if (!chan.unsynced) {
+        chan.unsynced = calloc((size_t)mpr__rt.size, sizeof *chan.unsynced);
+        if (!chan.unsynced)
+            return mpr__fail(MPR_ENOMEM, "no memory for a %d-rank table", mpr__rt.size);
+    }
+    bool sent = false;
+    MPR_CHECK(post_on(ep, home, req, &sent));
+    if (!sent)
+        return mpr__chan_put(home, req->id, req->end, req->payload, req->payload_len, -1);
+    chan.unsynced[home] = chan.any = true;
+    return MPR_OK;
+}
+
+void mpr__posted_flush_channels(void)
+{
+    for (int home = 0; chan.any && home < mpr__rt.size; home++) {
+        if (!chan.unsynced[home])
+            continue;
+        chan.unsynced[home] = false;
+        if (mpr__chan_sync(home) != MPR_OK)
+            MPR_WARN("could not flush posted puts: %s", mpr_last_error());
+    }
+    chan.any = false;
+}
+
 void mpr__posted_flush(void)
 {
+    mpr__posted_flush_channels();
     int home = mpr__ledger_unsynced_home();
     if (home >= 0) {
         /* The answer comes after every earlier post has been served. */

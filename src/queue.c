@@ -259,6 +259,13 @@ int mpr_queue_put(mpr_queue q, const void *buf, size_t len, double timeout)
     if (len > MPR_ITEM_MAX)
         return mpr__fail(MPR_ETOOBIG, "a %zu-byte item exceeds the %zu-byte limit of one item", len,
                          MPR_ITEM_MAX);
+    if (in_ring(&q) && (q.kind & MPR__KIND_UNBOUNDED) && !mpr__ring_is_local(q.home)) {
+        /* From another node, a put that cannot block is posted (posted.c):
+         * one message, no answer unless it fails, as below. */
+        mpr__request req = {
+            .op = MPR__OP_CHAN_PUT, .id = q.id, .timeout = -1, .payload = buf, .payload_len = len};
+        return mpr__post_channel(q.home, &req);
+    }
     if (in_ring(&q)) {
         int rc = mpr__chan_put(q.home, q.id, 0, buf, len, timeout);
         if (rc == MPR_ETIMEDOUT)

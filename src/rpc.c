@@ -113,6 +113,28 @@ int mpr__rpc_await(mpr__endpoint *ep, int home, mpr__limit lim, void **raw, size
     }
 }
 
+int mpr__rpc_take_pending(mpr__endpoint *ep, int home)
+{
+    for (;;) {
+        int found = 0;
+        MPI_Message msg;
+        MPI_Status st;
+        MPR_MPI_CALL(MPI_Improbe(home, ep->rep_tag, ep->comm, &found, &msg, &st));
+        if (!found)
+            return MPR_OK;
+        void *raw = NULL;
+        size_t len = 0;
+        MPR_CHECK(mpr__mrecv_alloc(&msg, &st, &raw, &len));
+        if (ep->set_aside && ep->set_aside(raw, len))
+            continue;
+        free(raw);
+        if (ep->owed[home] == 0)
+            return mpr__fail(MPR_EMPI, "rank %d: an unexpected reply from rank %d", mpr__rt.rank,
+                             home);
+        ep->owed[home]--; /* the answer to a call given up on */
+    }
+}
+
 int mpr__rpc(mpr__endpoint *ep, int home, const void *req, int count, mpr__limit lim, void **raw,
              size_t *len)
 {

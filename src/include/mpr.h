@@ -280,7 +280,14 @@ MPR_EXTERN int mpr_joinable_queue_new(mpr_queue *q, size_t maxsize);
  * Returns: MPR_OK, MPR_EINVAL (no such rank), MPR_ENOMEM, MPR_EMPI. */
 MPR_EXTERN int mpr_queue_new_opts(mpr_queue *q, const mpr_queue_opts *opts);
 /* Ranks: any. Blocks up to timeout while the queue is full (a put on an
- * unbounded queue never blocks).
+ * unbounded queue never blocks). On an unbounded queue homed on another
+ * node, the put is posted, as Python's Queue.put hands its item to a
+ * feeder thread: it returns once the item is on its way (one message, no
+ * answer awaited), and the item is in the queue before anything this rank
+ * asks of the queue later, and before a Process's join or a Pool task's
+ * result returns. A posted put the home refuses (the queue was closed)
+ * comes back as the error of this rank's next put on that queue, naming
+ * how many were refused, or is printed on stderr at the task's end.
  * Returns: MPR_OK, MPR_ECLOSED (queue closed), MPR_ETOOBIG (len >
  * MPR_ITEM_MAX), MPR_EINVAL.
  * Timeout: MPR_EFULL (queue.Full), nothing put; put_nowait on a full queue
@@ -315,9 +322,10 @@ MPR_EXTERN int mpr_queue_full(mpr_queue q);
  * began before the close returned is either in the queue (MPR_OK) or
  * refused (MPR_ECLOSED), from any rank of any node: the home decides, in
  * the order the two reach it; a put begun after close returned is
- * refused. Exception: a queue made when its node's MPR_CHANNEL_SLOTS were
- * all in use is served by rank 0, and a worker's put on it, if unbounded,
- * is posted: a refusal comes back with that rank's next put on it. */
+ * refused. Exception: a posted put (an unbounded queue's, from another node
+ * than its home, or from a worker on a queue made when its node's
+ * MPR_CHANNEL_SLOTS were all in use, which rank 0 serves) returns MPR_OK and
+ * its refusal comes back with that rank's next put on the queue. */
 MPR_EXTERN int mpr_queue_close(mpr_queue q);
 /* Ranks: any.
  * JoinableQueue: mark one gotten item done (MPR_EINVAL if more task_done
