@@ -238,6 +238,17 @@ int mpr_conn_send(mpr_conn c, const void *buf, size_t len)
     if (len > MPR_ITEM_MAX)
         return mpr__fail(MPR_ETOOBIG, "a %zu-byte message exceeds the %zu-byte limit", len,
                          MPR_ITEM_MAX);
+    if ((c.end & IN_RING) && !mpr__ring_is_local(c.home)) {
+        /* From another node a send is posted (posted.c): one message to the
+         * home's node server, answered only if refused. */
+        mpr__request req = {.op = MPR__OP_CHAN_PUT,
+                            .id = c.id,
+                            .end = peer_inbox(c),
+                            .timeout = -1,
+                            .payload = buf,
+                            .payload_len = len};
+        return mpr__post_channel(c.home, &req);
+    }
     if (c.end & IN_RING)
         return mpr__chan_put(c.home, c.id, peer_inbox(c), buf, len, -1);
     mpr__request req = conn_request(c, MPR__OP_PIPE_SEND);

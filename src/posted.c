@@ -1,8 +1,9 @@
 /*
  * posted.c — puts that do not wait for their answer, as Python's
- * Queue.put does not, on the queues rank 0's service serves (those made
- * when their node had no free channel slot; other queues live in node
- * shared memory, ring.c, where a put is a copy).
+ * Queue.put does not: on an unbounded queue homed on another node (sent to
+ * that node's server, channel.c; on the home node a put is a copy into
+ * shared memory, ring.c), and on the unbounded queues rank 0's service
+ * serves (those made when their node had no free channel slot).
  *
  * DESIGN
  *   Python's Queue.put hands the item to a feeder thread and returns; the
@@ -38,6 +39,11 @@
  *   As in Python ("after putting an object on an empty queue there may be
  *   an infinitesimal delay before the queue's empty() method returns
  *   False"), another rank may see the item a moment after put returned.
+ *
+ *   The same holds for posts to node servers (mpr__post_channel), which
+ *   are not counted for the Pool's check above: a Pool task's end makes a
+ *   round trip to each node server it posted to instead
+ *   (mpr__posted_flush_channels), and only when it posted.
  *
  *   At most POST_WINDOW sends are in flight; each keeps its buffer until
  *   MPI is done with it. Only requests up to POST_MAX bytes are posted: a
@@ -138,6 +144,18 @@ int mpr__post(int home, const mpr__request *req)
     return MPR_OK;
 }
 
+/* At finalize, before the node servers stop: this rank's last posts (rank
+ * 0's main thread posts too, and has no task end) are served and their
+ * buffers free. */
+static int flush_at_finalize(void)
+{
+    mpr__posted_flush_channels();
+    int rc = reap(true);
+    free(chan.unsynced);
+    chan.unsynced = NULL;
+    return rc;
+}
+
 int mpr__post_channel(int32_t home, const mpr__request *req)
 {
     mpr__endpoint *ep = mpr__chan_endpoint();
@@ -146,6 +164,7 @@ int mpr__post_channel(int32_t home, const mpr__request *req)
         chan.unsynced = calloc((size_t)mpr__rt.size, sizeof *chan.unsynced);
         if (!chan.unsynced)
             return mpr__fail(MPR_ENOMEM, "no memory for a %d-rank table", mpr__rt.size);
+        mpr__at_finalize(MPR__FINI_PROCESSES, flush_at_finalize);
     }
     bool sent = false;
     MPR_CHECK(post_on(ep, home, req, &sent));

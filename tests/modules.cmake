@@ -43,6 +43,8 @@ mpr_add_mpi_test(queue spill_two_queues RANKS 1 ENV MPR_CHANNEL_RING=4096 MPR_CH
 mpr_add_mpi_test(queue etrunc_passes_wake RANKS 3 ENV MPR_NODE_SPLIT=rank)
 mpr_add_mpi_test(queue served_when_slots_run_out RANKS 2 4 ENV MPR_CHANNEL_SLOTS=1)
 mpr_add_mpi_test(queue pairs_bypass_rank0 RANKS 5 9 SUFFIX split ENV MPR_NODE_SPLIT=rank)
+mpr_add_mpi_test(queue posts_from_rank0 RANKS 2 4)
+mpr_add_mpi_test(queue posts_from_rank0 RANKS 2 4 SUFFIX split ENV MPR_NODE_SPLIT=rank)
 
 foreach(case truncated poll_and_timeout closed_ends)
   mpr_add_mpi_test(pipe ${case} RANKS 1 2)

@@ -78,7 +78,7 @@ set_tests_properties(multinode.multinode.settings.np4 PROPERTIES FIXTURES_REQUIR
 foreach(case start_join many raise big_argument)
   mpr_add_multinode_test(process ${case} 6)
 endforeach()
-foreach(case fifo joinable big_items many_producers_consumers)
+foreach(case fifo joinable big_items many_producers_consumers posts_from_rank0)
   mpr_add_multinode_test(queue ${case} 6)
 endforeach()
 foreach(case duplex between_children one_way_eof)

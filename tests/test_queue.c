@@ -666,10 +666,63 @@ MPR_TEST(served_when_slots_run_out)
     return 0;
 }
 
+/* Rank 0 puts on a queue and sends on a pipe homed on the last rank's node
+ * (in a split or multi-node run, another node: the puts and sends are
+ * posted): a child gets every item, in order, and then the pipe's end of
+ * file. */
+enum { POSTS = 2000 };
+
+typedef struct {
+    mpr_queue q;
+    mpr_conn in;
+} posts_job;
+
+static int take_posts(const void *arg, size_t len)
+{
+    (void)len;
+    posts_job j;
+    memcpy(&j, arg, sizeof j);
+    for (int64_t i = 0; i < POSTS; i++) {
+        int64_t x = -1;
+        if (mpr_queue_get_i64(j.q, &x, 30) != MPR_OK || x != i)
+            return 2;
+        char buf[8];
+        size_t n = 0;
+        if (mpr_conn_recv(j.in, buf, sizeof buf, &n, 30) != MPR_OK || n != sizeof x)
+            return 3;
+        memcpy(&x, buf, sizeof x);
+        if (x != i)
+            return 4;
+    }
+    char buf[8];
+    size_t n = 0;
+    return mpr_conn_recv(j.in, buf, sizeof buf, &n, 30) == MPR_EOF ? 0 : 5;
+}
+
+MPR_TEST(posts_from_rank0)
+{
+    MPR_TEST_NEED_WORKERS(1);
+    posts_job j;
+    mpr_conn out;
+    int home = mpr_size() - 1;
+    ASSERT_OK(mpr_queue_new_opts(&j.q, &(mpr_queue_opts){.home = home}));
+    ASSERT_OK(mpr_pipe_new_opts(&j.in, &out, &(mpr_pipe_opts){.duplex = 0, .home = home}));
+    mpr_process *p = mpr_test_start(take_posts, &j, sizeof j);
+    for (int64_t i = 0; i < POSTS; i++) {
+        ASSERT_OK(mpr_queue_put_i64(j.q, i, -1));
+        ASSERT_OK(mpr_conn_send(out, &i, sizeof i));
+    }
+    ASSERT_OK(mpr_conn_close(out));
+    ASSERT_EQ(mpr_test_join_free(p), 0);
+    ASSERT_EQ(mpr_queue_qsize(j.q), 0);
+    ASSERT_OK(mpr_queue_free(j.q));
+    return 0;
+}
+
 MPR_TEST_MAIN(MPR_TEST_ENTRY(fifo), MPR_TEST_ENTRY(bounded), MPR_TEST_ENTRY(timeouts),
               MPR_TEST_ENTRY(truncated), MPR_TEST_ENTRY(bad_handles), MPR_TEST_ENTRY(close),
               MPR_TEST_ENTRY(joinable), MPR_TEST_ENTRY(many_producers_consumers),
               MPR_TEST_ENTRY(big_items), MPR_TEST_ENTRY(child_puts),
               MPR_TEST_ENTRY(pairs_bypass_rank0), MPR_TEST_ENTRY(big_blocks),
               MPR_TEST_ENTRY(spill_two_queues), MPR_TEST_ENTRY(etrunc_passes_wake),
-              MPR_TEST_ENTRY(served_when_slots_run_out))
+              MPR_TEST_ENTRY(served_when_slots_run_out), MPR_TEST_ENTRY(posts_from_rank0))

@@ -347,8 +347,17 @@ MPR_EXTERN int mpr_pipe_new(mpr_conn *a, mpr_conn *b, int duplex);
 MPR_EXTERN int mpr_pipe_new_opts(mpr_conn *a, mpr_conn *b, const mpr_pipe_opts *opts);
 /* Ranks: any.
  * Send len bytes to the other end. Does not wait for the receiver.
+ * Ends bind to no rank: any rank may use either end (pass it to a Process
+ * as Python passes a Connection). The pipe lives on its home node; a rank
+ * of that node sends and receives in shared memory, a rank of another node
+ * sends with one posted message to the home's node server (no answer
+ * awaited, as below for refusals) and receives with one request the server
+ * answers when a message is there. Moving an end to another rank moves
+ * nothing: its messages wait at the home.
  * Returns: MPR_OK, MPR_EPIPE (other end closed), MPR_ECLOSED (this end
- * closed), MPR_EINVAL (receive-only end), MPR_ETOOBIG. */
+ * closed), MPR_EINVAL (receive-only end), MPR_ETOOBIG. A send from another
+ * node than the home that the home refuses (the other end closed meanwhile)
+ * comes back as the error of that rank's next send on the end. */
 MPR_EXTERN int mpr_conn_send(mpr_conn c, const void *buf, size_t len);
 /* Ranks: any.
  * Receive the next message, waiting up to timeout.
