@@ -429,7 +429,12 @@ static int retry_object(parked_object *o)
         for (parked **at = &o->head; *at;) {
             mpr__answer ans = {0};
             bool blocked = false;
-            serve_op(&(*at)->req, true, &ans, &blocked);
+            /* Past its act_by its client gives up: expire_object answers
+             * it, and it must not take effect. */
+            if (!mpr__limit_passed((*at)->req.act_by))
+                serve_op(&(*at)->req, true, &ans, &blocked);
+            else
+                blocked = true;
             if (blocked) {
                 at = &(*at)->next;
                 continue;

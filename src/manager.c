@@ -499,7 +499,8 @@ static int mlock_call(mpr_mlock l, uint32_t op, double timeout)
 {
     MPR_CHECK(mpr__mhandle_check(l.home, l.kind, MPR__KIND_MLOCK, MPR__KIND_MRLOCK, "Lock"));
     mpr__request req = {.op = op, .kind = l.kind, .id = l.id};
-    mpr__request_timed(&req, timeout);
+    if (op == MPR__OP_MLOCK_ACQUIRE) /* a release must not be refused for coming late */
+        mpr__request_timed(&req, timeout);
     return mpr__call_simple(l.home, &req, NULL);
 }
 

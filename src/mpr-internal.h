@@ -347,7 +347,7 @@ typedef struct {
     uint32_t *owed; /* world rank -> replies to calls given up on, still to come */
     /* NULL, or takes (and frees) a message on rep_tag that answers no call,
      * returning true: call.c's refusals of posted puts. */
-    bool (*set_aside)(void *raw, size_t len);
+    bool (*set_aside)(int home, void *raw, size_t len);
 } mpr__endpoint;
 int mpr__endpoint_init(mpr__endpoint *ep, MPI_Comm comm, int req_tag, int rep_tag);
 void mpr__endpoint_fini(mpr__endpoint *ep);
@@ -569,11 +569,11 @@ void mpr__posted_flush_channels(void);
  * returns (and forgets) the refusals of object id, MPR_OK if none; posted
  * and synced track the home that has posts not yet followed by a round
  * trip (-1: none); report prints what was never returned. */
-void mpr__ledger_refused(const mpr__reply *rep);
+void mpr__ledger_refused(int home, const mpr__reply *rep);
 /* An endpoint's set_aside (rpc.c): records a refusal of a post (and frees
  * it), or returns false for any other message. */
-bool mpr__ledger_take_refusal(void *raw, size_t len);
-int mpr__ledger_take(uint64_t id);
+bool mpr__ledger_take_refusal(int home, void *raw, size_t len);
+int mpr__ledger_take(int home, uint64_t id);
 void mpr__ledger_posted(int home);
 void mpr__ledger_synced(int home);
 int mpr__ledger_unsynced_home(void);

@@ -19,8 +19,10 @@
 
 enum { MAX_REFUSED_OBJECTS = 16 };
 
-/* The refusals of one object, not yet reported. */
+/* The refusals of one object, not yet reported. Ids are unique per home
+ * only (each node numbers its channels), so the home is part of the key. */
 typedef struct {
+    int home;
     uint64_t id;
     int code;
     uint64_t count;
@@ -35,25 +37,25 @@ static struct {
     uint64_t sent;       /* posts since init */
 } ledger = {.unsynced_home = -1};
 
-void mpr__ledger_refused(const mpr__reply *rep)
+void mpr__ledger_refused(int home, const mpr__reply *rep)
 {
     uint64_t id = rep->value; /* the server names the object */
     int i = 0;
-    while (i < ledger.nrefused && ledger.refused[i].id != id)
+    while (i < ledger.nrefused && (ledger.refused[i].id != id || ledger.refused[i].home != home))
         i++;
     if (i == ledger.nrefused) {
         if (i == MAX_REFUSED_OBJECTS) {
             ledger.lost_track++;
             return;
         }
-        ledger.refused[i] = (refusal){.id = id, .code = rep->code};
+        ledger.refused[i] = (refusal){.home = home, .id = id, .code = rep->code};
         snprintf(ledger.refused[i].message, sizeof ledger.refused[i].message, "%s", rep->error);
         ledger.nrefused++;
     }
     ledger.refused[i].count++;
 }
 
-bool mpr__ledger_take_refusal(void *raw, size_t len)
+bool mpr__ledger_take_refusal(int home, void *raw, size_t len)
 {
     mpr__reply rep;
     memset(&rep, 0, sizeof rep);
@@ -61,16 +63,16 @@ bool mpr__ledger_take_refusal(void *raw, size_t len)
     rep.payload_len = len;
     bool refusal = mpr__reply_decode(raw, len, &rep) && (rep.flags & MPR__REP_POSTED);
     if (refusal) {
-        mpr__ledger_refused(&rep);
+        mpr__ledger_refused(home, &rep);
         mpr__reply_free(&rep);
     }
     return refusal;
 }
 
-int mpr__ledger_take(uint64_t id)
+int mpr__ledger_take(int home, uint64_t id)
 {
     for (int i = 0; i < ledger.nrefused; i++) {
-        if (ledger.refused[i].id != id)
+        if (ledger.refused[i].id != id || ledger.refused[i].home != home)
             continue;
         refusal r = ledger.refused[i];
         ledger.refused[i] = ledger.refused[--ledger.nrefused];

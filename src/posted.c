@@ -109,7 +109,7 @@ static int post_on(mpr__endpoint *ep, int home, const mpr__request *req, bool *s
     if (!ep)
         return mpr__fail(MPR_ENOMEM, "no memory for a reply table");
     MPR_CHECK(mpr__rpc_take_pending(ep, home));
-    MPR_CHECK(mpr__ledger_take(req->id));
+    MPR_CHECK(mpr__ledger_take(home, req->id));
     MPR_CHECK(reap(posted.inflight == POST_WINDOW));
     mpr__wbuf w;
     mpr__wbuf_init(&w);
@@ -151,6 +151,7 @@ static int flush_at_finalize(void)
 {
     mpr__posted_flush_channels();
     int rc = reap(true);
+    mpr__ledger_report();
     free(chan.unsynced);
     chan.unsynced = NULL;
     return rc;

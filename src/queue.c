@@ -403,11 +403,12 @@ int mpr_queue_full(mpr_queue q)
     return full;
 }
 
-static int simple_op(mpr_queue q, uint32_t op, double timeout)
+/* An operation that never waits: no time limit (rpc.c), as a close or a
+ * task_done must not be refused for reaching a busy home late. */
+static int simple_op(mpr_queue q, uint32_t op)
 {
     MPR_CHECK(check_handle(&q));
     mpr__request req = request(q, op);
-    mpr__request_timed(&req, timeout);
     return mpr__call_simple(q.home, &req, NULL);
 }
 
@@ -416,7 +417,7 @@ int mpr_queue_close(mpr_queue q)
     MPR_CHECK(check_handle(&q));
     if (in_ring(&q))
         return mpr__chan_close(q.home, q.id, 0, MPR__RING_WCLOSED);
-    return simple_op(q, MPR__OP_QUEUE_CLOSE, 0);
+    return simple_op(q, MPR__OP_QUEUE_CLOSE);
 }
 
 int mpr_queue_task_done(mpr_queue q)
@@ -426,7 +427,7 @@ int mpr_queue_task_done(mpr_queue q)
         return mpr__fail(MPR_EINVAL, "task_done needs a JoinableQueue (mpr_joinable_queue_new)");
     if (in_ring(&q))
         return mpr__chan_task_done(q.home, q.id);
-    return simple_op(q, MPR__OP_QUEUE_TASK_DONE, 0);
+    return simple_op(q, MPR__OP_QUEUE_TASK_DONE);
 }
 
 int mpr_queue_join(mpr_queue q, double timeout)
@@ -436,7 +437,9 @@ int mpr_queue_join(mpr_queue q, double timeout)
         return mpr__fail(MPR_EINVAL, "join needs a JoinableQueue (mpr_joinable_queue_new)");
     if (in_ring(&q))
         return mpr__chan_join(q.home, q.id, timeout);
-    return simple_op(q, MPR__OP_QUEUE_JOIN, timeout);
+    mpr__request req = request(q, MPR__OP_QUEUE_JOIN);
+    mpr__request_timed(&req, timeout);
+    return mpr__call_simple(q.home, &req, NULL);
 }
 
 int mpr_queue_free(mpr_queue q)
@@ -444,5 +447,5 @@ int mpr_queue_free(mpr_queue q)
     MPR_CHECK(check_handle(&q));
     if (in_ring(&q))
         return mpr__chan_free(q.home, q.id);
-    return simple_op(q, MPR__OP_QUEUE_FREE, 0);
+    return simple_op(q, MPR__OP_QUEUE_FREE);
 }

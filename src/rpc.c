@@ -103,7 +103,7 @@ int mpr__rpc_await(mpr__endpoint *ep, int home, mpr__limit lim, void **raw, size
         }
         MPR_CHECK(rc);
         MPR_CHECK(mpr__mrecv_alloc(&msg, &st, raw, len));
-        if (ep->set_aside && ep->set_aside(*raw, *len))
+        if (ep->set_aside && ep->set_aside(home, *raw, *len))
             continue; /* it answered no call, and set_aside took it */
         if (ep->owed[home] == 0)
             return MPR_OK;
@@ -125,7 +125,7 @@ int mpr__rpc_take_pending(mpr__endpoint *ep, int home)
         void *raw = NULL;
         size_t len = 0;
         MPR_CHECK(mpr__mrecv_alloc(&msg, &st, &raw, &len));
-        if (ep->set_aside && ep->set_aside(raw, len))
+        if (ep->set_aside && ep->set_aside(home, raw, len))
             continue;
         free(raw);
         if (ep->owed[home] == 0)

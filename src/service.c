@@ -263,7 +263,12 @@ static void retry_parked(service_object *o)
         for (parked **pp = &svc.parked_head; *pp;) {
             parked *p = *pp;
             mpr__answer ans = {0};
-            if (p->obj != o || o->ops->handle(o->impl, &p->req, &ans) == MPR__WOULD_BLOCK) {
+            /* Past its act_by its client gives up: it must not take effect. */
+            bool late = p->obj == o && mpr__limit_passed(p->req.act_by);
+            if (late)
+                o->ops->timed_out(o->impl, &p->req, &ans);
+            if (!late &&
+                (p->obj != o || o->ops->handle(o->impl, &p->req, &ans) == MPR__WOULD_BLOCK)) {
                 pp = &p->next;
                 continue;
             }
@@ -315,6 +320,11 @@ static void serve_request(int client, void *raw, size_t len)
     const mpr__object_ops *ops = NULL;
     bool decoded = mpr__request_decode(raw, len, &req);
     req.client = client;
+    /* A client that gave up on a parked request sends its next one only
+     * after that one's deadline: answer it first, so that every client's
+     * replies come in the order of its requests (rpc.c discards the reply
+     * it gave up on by its place in that order). */
+    expire_parked(MPI_Wtime());
     if (decoded && req.op == MPR__OP_SYNC) /* posted.c: a round trip, nothing to do */
         goto answer;
     if (!decoded || !(ops = ops_for(req.op))) {

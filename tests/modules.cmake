@@ -45,6 +45,8 @@ mpr_add_mpi_test(queue served_when_slots_run_out RANKS 2 4 ENV MPR_CHANNEL_SLOTS
 mpr_add_mpi_test(queue pairs_bypass_rank0 RANKS 5 9 SUFFIX split ENV MPR_NODE_SPLIT=rank)
 mpr_add_mpi_test(queue posts_from_rank0 RANKS 2 4)
 mpr_add_mpi_test(queue posts_from_rank0 RANKS 2 4 SUFFIX split ENV MPR_NODE_SPLIT=rank)
+mpr_add_mpi_test(queue refusal_per_home RANKS 3)
+mpr_add_mpi_test(queue refusal_per_home RANKS 3 SUFFIX split ENV MPR_NODE_SPLIT=rank)
 
 foreach(case truncated poll_and_timeout closed_ends)
   mpr_add_mpi_test(pipe ${case} RANKS 1 2)

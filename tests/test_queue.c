@@ -719,10 +719,39 @@ MPR_TEST(posts_from_rank0)
     return 0;
 }
 
+/* Two queues homed on two other ranks' nodes can have the same id (each
+ * node numbers its channels): a refused post on one must come back on that
+ * one only. In a split run rank 0's puts on both are posted. */
+MPR_TEST(refusal_per_home)
+{
+    MPR_TEST_NEED_WORKERS(2);
+    mpr_queue closed, open;
+    ASSERT_OK(mpr_queue_new_opts(&closed, &(mpr_queue_opts){.home = 1}));
+    ASSERT_OK(mpr_queue_new_opts(&open, &(mpr_queue_opts){.home = 2}));
+    ASSERT_OK(mpr_queue_close(closed));
+    int rc = mpr_queue_put_i64(closed, 1, -1);
+    if (rc == MPR_OK) { /* posted: qsize brings the refusal in */
+        ASSERT_EQ(mpr_queue_qsize(closed), 0);
+        ASSERT_OK(mpr_queue_put_i64(open, 2, -1)); /* not the other queue's refusal */
+        ASSERT_RC(mpr_queue_put_i64(closed, 3, -1), MPR_ECLOSED);
+        ASSERT_CONTAINS(mpr_last_error(), "refused");
+    } else {
+        ASSERT_EQ(rc, MPR_ECLOSED);
+        ASSERT_OK(mpr_queue_put_i64(open, 2, -1));
+    }
+    int64_t x = 0;
+    ASSERT_OK(mpr_queue_get_i64(open, &x, 5));
+    ASSERT_EQ(x, 2);
+    ASSERT_OK(mpr_queue_free(closed));
+    ASSERT_OK(mpr_queue_free(open));
+    return 0;
+}
+
 MPR_TEST_MAIN(MPR_TEST_ENTRY(fifo), MPR_TEST_ENTRY(bounded), MPR_TEST_ENTRY(timeouts),
               MPR_TEST_ENTRY(truncated), MPR_TEST_ENTRY(bad_handles), MPR_TEST_ENTRY(close),
               MPR_TEST_ENTRY(joinable), MPR_TEST_ENTRY(many_producers_consumers),
               MPR_TEST_ENTRY(big_items), MPR_TEST_ENTRY(child_puts),
               MPR_TEST_ENTRY(pairs_bypass_rank0), MPR_TEST_ENTRY(big_blocks),
               MPR_TEST_ENTRY(spill_two_queues), MPR_TEST_ENTRY(etrunc_passes_wake),
-              MPR_TEST_ENTRY(served_when_slots_run_out), MPR_TEST_ENTRY(posts_from_rank0))
+              MPR_TEST_ENTRY(served_when_slots_run_out), MPR_TEST_ENTRY(posts_from_rank0),
+              MPR_TEST_ENTRY(refusal_per_home))
