@@ -48,8 +48,11 @@
  *     MPI_Win_allocate_shared; mpr sets no MCA parameter.
  *
  * INVARIANTS
- *   Heap word 0 is the bump pointer (bytes in use, starting at HEADER);
- *   it only grows, through CAS, and never past the heap size. Objects are
+ *   Heap word 0 is the bump pointer (bytes in use, starting at OBJECTS);
+ *   it only grows, through CAS, and never past the heap size. Between
+ *   HEADER and OBJECTS lie the read-mostly cells, at the same offsets on
+ *   every node; only the node's server thread writes them (SEQUENCED and
+ *   PUBLISH are never applied by a client). Objects are
  *   8-byte aligned and zero when carved (the leader zeroes the segment at
  *   init and it is never reused), and live until mpr_finalize.
  */
@@ -59,7 +62,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { HEADER = 64, DEFAULT_HEAP = 4 << 20 };
+enum {
+    HEADER = MPR__HEAP_HEADER,
+    /* Objects start after the read-mostly cells (replica.c). */
+    OBJECTS = HEADER + MPR__REPLICA_CELLS * MPR__REPLICA_CELL,
+    DEFAULT_HEAP = 4 << 20
+};
 
 static struct {
     bool up;
@@ -171,9 +179,25 @@ int mpr__typecode_check(char code)
 
 /* -------------------------------------------------- applying an operation */
 
-static bool op_has_result(uint32_t op) { return op != MPR__SHM_WRITE; }
+static bool op_has_result(uint32_t op) { return op != MPR__SHM_WRITE && op != MPR__SHM_PUBLISH; }
 
 static bool op_has_origin(uint32_t op) { return op != MPR__SHM_READ; }
+
+/* The ops on read-mostly cells: a node's server applies them, never a
+ * client, so each node's cells have one writer. */
+static bool server_only(uint32_t op)
+{
+    return (op & MPR__SHM_SEQUENCED) != 0 || op == MPR__SHM_PUBLISH;
+}
+
+/* Bytes of a reply's result: the old values; a SEQUENCED op adds the new
+ * element and the sequence. */
+static size_t result_len(const wire_req *rq, size_t es)
+{
+    if (rq->op & MPR__SHM_SEQUENCED)
+        return 2 * es + 2 * sizeof(int64_t);
+    return op_has_result(rq->op) ? es * rq->count : 0;
+}
 
 /* Applies one operation to this node's window: on a client of the home
  * node, or on the home node's server thread for a remote client. */
@@ -209,10 +233,67 @@ static int apply_local(const wire_req *rq, const void *origin, const void *compa
     return MPR_OK;
 }
 
+/* ------------------------------------------------- read-mostly cells */
+
+/* At the home's server: the op on the element (a store as a swap, to
+ * learn the old value), then, if it changed the element, the sequence
+ * bumped. result: old element, new element, sequence, and 1 if it changed
+ * the element (0: a CAS that did not swap; the sequence is the current). */
+static int apply_sequenced(const wire_req *rq, const unsigned char *origin,
+                           const unsigned char *compare, unsigned char *result)
+{
+    size_t es = mpr_typecode_size((char)rq->type);
+    wire_req step = *rq;
+    step.op &= ~(uint32_t)MPR__SHM_SEQUENCED;
+    if (step.op == MPR__SHM_WRITE)
+        step.op = MPR__SHM_SWAP;
+    MPR_CHECK(apply_local(&step, origin, compare, result));
+    bool changed = step.op != MPR__SHM_CAS || memcmp(result, compare, es) == 0;
+    step.op = MPR__SHM_READ; /* this thread is the cell's only writer */
+    MPR_CHECK(apply_local(&step, NULL, NULL, result + es));
+    int64_t seq = 0, bump = changed;
+    wire_req word = {.op = MPR__SHM_ADD, .type = 'q', .count = 1, .offset = rq->offset + 8};
+    MPR_CHECK(apply_local(&word, &bump, NULL, &seq));
+    seq += bump;
+    memcpy(result + 2 * es, &seq, sizeof seq);
+    memcpy(result + 2 * es + sizeof seq, &bump, sizeof bump);
+    return MPR_OK;
+}
+
+/* At any node's server: a copy takes the element if its sequence is newer
+ * than the copy's (two stores' publications may arrive in either order). */
+static int apply_publish(const wire_req *rq, const unsigned char *origin)
+{
+    size_t es = mpr_typecode_size((char)rq->type);
+    int64_t seq = 0, have = 0;
+    memcpy(&seq, origin + es, sizeof seq);
+    wire_req word = {.op = MPR__SHM_READ, .type = 'q', .count = 1, .offset = rq->offset + 8};
+    MPR_CHECK(apply_local(&word, NULL, NULL, &have));
+    if (seq <= have)
+        return MPR_OK;
+    wire_req elem = {.op = MPR__SHM_WRITE, .type = rq->type, .count = 1, .offset = rq->offset};
+    MPR_CHECK(apply_local(&elem, origin, NULL, NULL));
+    word.op = MPR__SHM_WRITE;
+    return apply_local(&word, &seq, NULL, NULL);
+}
+
+static int apply_at_server(const wire_req *rq, const unsigned char *origin,
+                           const unsigned char *compare, unsigned char *result)
+{
+    if (rq->op & MPR__SHM_SEQUENCED)
+        return apply_sequenced(rq, origin, compare, result);
+    if (rq->op == MPR__SHM_PUBLISH)
+        return apply_publish(rq, origin);
+    return apply_local(rq, origin, compare, result);
+}
+
 static size_t request_len(const wire_req *rq, size_t es)
 {
-    size_t data = op_has_origin(rq->op) ? es * rq->count : 0;
-    return sizeof *rq + data + (rq->op == MPR__SHM_CAS ? es : 0);
+    uint32_t base = rq->op & ~(uint32_t)MPR__SHM_SEQUENCED;
+    size_t data = op_has_origin(base) ? es * rq->count : 0;
+    if (base == MPR__SHM_PUBLISH)
+        data += sizeof(int64_t); /* the sequence */
+    return sizeof *rq + data + (base == MPR__SHM_CAS ? es : 0);
 }
 
 /* The request as one message: the operation, its origin values, for CAS
@@ -221,7 +302,8 @@ static unsigned char *encode_request(const wire_req *rq, const void *origin, con
                                      int *count)
 {
     size_t es = mpr_typecode_size((char)rq->type);
-    size_t len = request_len(rq, es), data = op_has_origin(rq->op) ? es * rq->count : 0;
+    bool cas = (rq->op & ~(uint32_t)MPR__SHM_SEQUENCED) == MPR__SHM_CAS;
+    size_t len = request_len(rq, es), data = len - sizeof *rq - (cas ? es : 0);
     if (mpr__count_to_int(len, count) != MPR_OK)
         return NULL;
     unsigned char *msg = malloc(len);
@@ -232,7 +314,7 @@ static unsigned char *encode_request(const wire_req *rq, const void *origin, con
     memcpy(msg, rq, sizeof *rq);
     if (data)
         memcpy(msg + sizeof *rq, origin, data);
-    if (rq->op == MPR__SHM_CAS) {
+    if (cas) {
         MPR_ASSERT(compare); /* every CAS caller passes the expected value */
         memcpy(msg + sizeof *rq + data, compare, es);
     }
@@ -254,7 +336,7 @@ static int apply_remote(int home, const wire_req *rq, const void *origin, const 
     free(msg);
     MPR_CHECK(rc);
     int32_t code = MPR_EMPI;
-    size_t want = op_has_result(rq->op) ? mpr_typecode_size((char)rq->type) * rq->count : 0;
+    size_t want = result_len(rq, mpr_typecode_size((char)rq->type));
     if (replen >= sizeof code)
         memcpy(&code, rep, sizeof code);
     if (code == MPR_OK && replen != sizeof code + want)
@@ -281,7 +363,7 @@ int mpr__shm_op_by(int home, uint32_t op, char type, uint64_t offset, uint32_t c
                    .count = count,
                    .offset = offset,
                    .act_by = lim.act_by};
-    if (home == shm.leader)
+    if (home == shm.leader && !server_only(op))
         return apply_local(&rq, origin, compare, result);
     return apply_remote(home, &rq, origin, compare, result, lim);
 }
@@ -343,11 +425,18 @@ static int check_request(const wire_req *rq, size_t len, size_t *es)
     if (len < sizeof *rq || mpr_typecode_size((char)rq->type) == 0)
         return MPR_EINVAL;
     *es = mpr_typecode_size((char)rq->type);
-    if (rq->op < MPR__SHM_READ || rq->op > MPR__SHM_CAS || len != request_len(rq, *es))
+    uint32_t base = rq->op & ~(uint32_t)MPR__SHM_SEQUENCED;
+    bool sequenced = base != rq->op;
+    if (base < MPR__SHM_READ || base > MPR__SHM_PUBLISH || len != request_len(rq, *es))
         return MPR_EINVAL;
     if (rq->offset < HEADER || rq->count == 0 ||
         rq->offset + (uint64_t)*es * rq->count > shm.heap_size)
         return MPR_EINVAL;
+    if (sequenced && base != MPR__SHM_WRITE && base != MPR__SHM_ADD && base != MPR__SHM_CAS)
+        return MPR_EINVAL;
+    if (server_only(rq->op) &&
+        (rq->count != 1 || rq->offset >= OBJECTS || (rq->offset - HEADER) % MPR__REPLICA_CELL != 0))
+        return MPR_EINVAL; /* not a read-mostly cell */
     return MPR_OK;
 }
 
@@ -361,13 +450,13 @@ static void serve_one(MPI_Message *m, MPI_Status *st)
     int32_t code = check_request(&rq, len, &es);
     if (code == MPR_OK && mpr__limit_passed(rq.act_by))
         code = MPR_ETIMEDOUT; /* it came too late: its client gives up (rpc.c) */
-    size_t rlen = sizeof code + (code == MPR_OK && op_has_result(rq.op) ? es * rq.count : 0);
+    size_t rlen = sizeof code + (code == MPR_OK ? result_len(&rq, es) : 0);
     unsigned char *rep = calloc(1, rlen);
     MPR_ASSERT(rep);
     if (code == MPR_OK) {
         const unsigned char *origin = raw + sizeof rq;
         const unsigned char *compare = origin + (op_has_origin(rq.op) ? es * rq.count : 0);
-        code = apply_local(&rq, origin, compare, rep + sizeof code);
+        code = apply_at_server(&rq, origin, compare, rep + sizeof code);
     }
     memcpy(rep, &code, sizeof code);
     MPR_MPI_MUST(
@@ -380,8 +469,8 @@ static void serve_one(MPI_Message *m, MPI_Status *st)
 
 static uint64_t heap_size_setting(void)
 {
-    uint64_t v =
-        mpr__setting_u64("MPR_HEAP_SIZE", DEFAULT_HEAP, 2 * (uint64_t)HEADER, (uint64_t)1 << 40);
+    uint64_t v = mpr__setting_u64("MPR_HEAP_SIZE", DEFAULT_HEAP, (uint64_t)OBJECTS + HEADER,
+                                  (uint64_t)1 << 40);
     return (v + 7) & ~7ull;
 }
 
@@ -416,7 +505,7 @@ static int open_window(int node_rank)
     MPR_MPI_CALL(MPI_Win_lock_all(MPI_MODE_NOCHECK, shm.win));
     MPR_MPI_CALL(MPI_Win_sync(shm.win));
     if (node_rank == 0) {
-        int64_t used = HEADER;
+        int64_t used = OBJECTS;
         MPR_MPI_CALL(
             MPI_Accumulate(&used, 1, MPI_INT64_T, 0, 0, 1, MPI_INT64_T, MPI_REPLACE, shm.win));
         MPR_MPI_CALL(MPI_Win_flush(0, shm.win));

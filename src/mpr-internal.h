@@ -796,6 +796,22 @@ int mpr__heap_init(void);
 
 /* Operations on heap elements; all are MPI atomics on the node window. */
 enum { MPR__SHM_READ = 1, MPR__SHM_WRITE, MPR__SHM_ADD, MPR__SHM_OR, MPR__SHM_SWAP, MPR__SHM_CAS };
+/* Read-mostly cells (replica.c): a region at the same offset of every
+ * node's heap, MPR__REPLICA_CELLS cells of 16 bytes: the element, then a
+ * sequence number. Only a node's heap server writes its node's cells, so
+ * the two ops below are always sent to a server, even from its own node.
+ *   SEQUENCED | WRITE, ADD or CAS: at the home, applies the op to the
+ *     element and, if it changed anything, bumps the sequence; the result
+ *     is the old element, the new one, the int64 sequence, and an int64 1
+ *     if the element changed (0: a CAS that did not swap).
+ *   PUBLISH: origin is an element and its sequence; a copy takes them if
+ *     that sequence is newer than its own. No result. */
+enum { MPR__SHM_PUBLISH = 7, MPR__SHM_SEQUENCED = 0x100 };
+enum { MPR__HEAP_HEADER = 64, MPR__REPLICA_CELLS = 256, MPR__REPLICA_CELL = 16 };
+#define MPR__REPLICA_REGION ((uint64_t)MPR__HEAP_HEADER)
+/* Cell 0 of rank 0's node is no copy but the count of cells handed out,
+ * a plain heap word that its server serves to other nodes. */
+#define MPR__REPLICA_NEXT MPR__REPLICA_REGION
 /* count elements of `type` at offset of home's heap: origin is the operand
  * (WRITE/ADD/OR/SWAP; CAS: the new value), compare the CAS expected value,
  * result the old values (not for WRITE). Returns MPR_OK or an error. */
@@ -825,6 +841,15 @@ void *mpr__shm_local(int32_t home, uint64_t offset, uint64_t bytes);
 uint64_t mpr__shm_heap_size(void);
 /* MPR_EINVAL with a message unless code is one of Python's array codes. */
 int mpr__typecode_check(char code);
+
+/* replica.c: read-mostly cells. alloc hands out a cell (the same offset on
+ * every node) or MPR_ENOMEM when all are used; load reads this node's copy;
+ * write applies WRITE, ADD or CAS at home's server and updates every
+ * node's copy before it returns (old: the element before, may be NULL). */
+int mpr__replica_alloc(uint64_t *offset);
+int mpr__replica_load(char type, uint64_t offset, void *out);
+int mpr__replica_write(int home, uint32_t op, char type, uint64_t offset, const void *origin,
+                       const void *compare, void *old);
 
 /* The RLock that lock=1 Values and Arrays carry (lock.c). */
 #define MPR__RLOCK_BYTES 16

@@ -9,6 +9,9 @@
  *   another node reaches the element through its home's heap server.
  *   lock=1 puts an RLock (lock.c) right after the elements, as Python's
  *   synchronized wrappers carry one.
+ *   A read-mostly Value (mpr_value_new_opts) is a replica.c cell instead:
+ *   loads read the caller's node's copy, writes go through the home and
+ *   update every copy. Its RLock, if any, is carved apart.
  */
 #include "mpr-internal.h"
 
@@ -17,7 +20,7 @@
 
 /* ---------------------------------------------------------- Value, Array */
 
-enum { FLAG_LOCK = 0x100 };
+enum { FLAG_LOCK = 0x100, FLAG_READ_MOSTLY = 0x200 };
 
 static char code_of(uint32_t type) { return (char)(type & 0xff); }
 
@@ -35,14 +38,30 @@ static int carve(char typecode, size_t n, int lock, int32_t *home, uint64_t *off
     return MPR_OK;
 }
 
+/* A read-mostly Value: its cell, and apart from it its RLock. */
+static int carve_read_mostly(char typecode, int lock, int32_t *home, uint64_t *off, uint64_t *lk)
+{
+    MPR_CHECK(mpr__typecode_check(typecode));
+    *lk = 0;
+    if (lock)
+        MPR_CHECK(mpr__shm_alloc(MPR__RLOCK_BYTES, home, lk));
+    MPR_CHECK(mpr__replica_alloc(off));
+    *home = mpr__node_leader_of(mpr__rt.rank);
+    return MPR_OK;
+}
+
+static bool read_mostly(uint32_t type) { return (type & FLAG_READ_MOSTLY) != 0; }
+
 /* A handle is checked before any window access: the local path has no
  * server to refuse a damaged offset, and buf (the caller's element or
- * elements) must not be NULL. */
+ * elements) must not be NULL. A read-mostly Value's home must be a node's
+ * leader, whose server orders its writes. */
 static int check_elems(const char *what, int32_t home, uint32_t type, uint64_t offset, uint64_t len,
                        size_t start, size_t n, const void *buf)
 {
     size_t es = mpr_typecode_size(code_of(type));
-    if (home < 0 || home >= mpr__rt.size || es == 0)
+    if (home < 0 || home >= mpr__rt.size || es == 0 ||
+        (read_mostly(type) && (len != 1 || mpr__node_leader_of(home) != home)))
         return mpr__fail(MPR_EINVAL, "%s: not a Value/Array handle (home %d, type 0x%x)", what,
                          home, type);
     if (len > UINT64_MAX / es || !mpr__shm_span_ok(offset, len * es))
@@ -75,28 +94,52 @@ static int lock_of(int32_t home, uint32_t type, uint64_t lk, mpr_lock *out)
     return MPR_OK;
 }
 
+/* A write of one element (WRITE, ADD or CAS), through the home for a
+ * read-mostly Value. */
+static int write_elem(int32_t home, uint32_t type, uint32_t op, uint64_t offset, const void *origin,
+                      const void *compare, void *old)
+{
+    if (read_mostly(type))
+        return mpr__replica_write(home, op, code_of(type), offset, origin, compare, old);
+    return mpr__shm_op(home, op, code_of(type), offset, 1, origin, compare, old);
+}
+
+int mpr_value_new_opts(mpr_value *v, char typecode, const void *init, const mpr_value_opts *opts)
+{
+    if (!v || !opts)
+        return mpr__fail(MPR_EINVAL, "mpr_value_new_opts: %s is NULL", v ? "opts" : "v");
+    int lock = opts->lock != 0;
+    mpr_value nv = {.type = (uint32_t)(unsigned char)typecode | (lock ? FLAG_LOCK : 0) |
+                            (opts->read_mostly ? FLAG_READ_MOSTLY : 0)};
+    if (opts->read_mostly)
+        MPR_CHECK(carve_read_mostly(typecode, lock, &nv.home, &nv.offset, &nv.lock));
+    else
+        MPR_CHECK(carve(typecode, 1, lock, &nv.home, &nv.offset, &nv.lock));
+    if (init)
+        MPR_CHECK(write_elem(nv.home, nv.type, MPR__SHM_WRITE, nv.offset, init, NULL, NULL));
+    *v = nv;
+    return MPR_OK;
+}
+
 int mpr_value_new(mpr_value *v, char typecode, const void *init, int lock)
 {
     if (!v)
         return mpr__fail(MPR_EINVAL, "mpr_value_new: v is NULL");
-    mpr_value nv = {.type = (uint32_t)(unsigned char)typecode | (lock ? FLAG_LOCK : 0)};
-    MPR_CHECK(carve(typecode, 1, lock, &nv.home, &nv.offset, &nv.lock));
-    if (init)
-        MPR_CHECK(mpr__shm_op(nv.home, MPR__SHM_WRITE, typecode, nv.offset, 1, init, NULL, NULL));
-    *v = nv;
-    return MPR_OK;
+    return mpr_value_new_opts(v, typecode, init, &(mpr_value_opts){.lock = lock});
 }
 
 int mpr_value_load(mpr_value v, void *out)
 {
     MPR_CHECK(check_elems("mpr_value_load", v.home, v.type, v.offset, 1, 0, 1, out));
+    if (read_mostly(v.type))
+        return mpr__replica_load(code_of(v.type), v.offset, out);
     return mpr__shm_op(v.home, MPR__SHM_READ, code_of(v.type), v.offset, 1, NULL, NULL, out);
 }
 
 int mpr_value_store(mpr_value v, const void *in)
 {
     MPR_CHECK(check_elems("mpr_value_store", v.home, v.type, v.offset, 1, 0, 1, in));
-    return mpr__shm_op(v.home, MPR__SHM_WRITE, code_of(v.type), v.offset, 1, in, NULL, NULL);
+    return write_elem(v.home, v.type, MPR__SHM_WRITE, v.offset, in, NULL, NULL);
 }
 
 int mpr_value_fetch_add(mpr_value v, const void *delta, void *old)
@@ -133,6 +176,8 @@ int mpr_array_new(mpr_array *a, char typecode, size_t length, const void *init, 
 
 int mpr_array_read(mpr_array a, size_t start, size_t n, void *out)
 {
+    if (read_mostly(a.type))
+        return mpr__fail(MPR_EINVAL, "mpr_array_read: not an Array handle (type 0x%x)", a.type);
     MPR_CHECK(check_elems("mpr_array_read", a.home, a.type, a.offset, a.length, start, n, out));
     return mpr__shm_op(a.home, MPR__SHM_READ, code_of(a.type), elem_off(a.offset, a.type, start),
                        (uint32_t)n, NULL, NULL, out);
@@ -140,6 +185,8 @@ int mpr_array_read(mpr_array a, size_t start, size_t n, void *out)
 
 int mpr_array_write(mpr_array a, size_t start, size_t n, const void *in)
 {
+    if (read_mostly(a.type))
+        return mpr__fail(MPR_EINVAL, "mpr_array_write: not an Array handle (type 0x%x)", a.type);
     MPR_CHECK(check_elems("mpr_array_write", a.home, a.type, a.offset, a.length, start, n, in));
     return mpr__shm_op(a.home, MPR__SHM_WRITE, code_of(a.type), elem_off(a.offset, a.type, start),
                        (uint32_t)n, in, NULL, NULL);
@@ -149,8 +196,8 @@ int mpr_array_fetch_add(mpr_array a, size_t index, const void *delta, void *old)
 {
     MPR_CHECK(check_elems("fetch_add", a.home, a.type, a.offset, a.length, index, 1, delta));
     char tmp[8];
-    return mpr__shm_op(a.home, MPR__SHM_ADD, code_of(a.type), elem_off(a.offset, a.type, index), 1,
-                       delta, NULL, old ? old : tmp);
+    return write_elem(a.home, a.type, MPR__SHM_ADD, elem_off(a.offset, a.type, index), delta, NULL,
+                      old ? old : tmp);
 }
 
 int mpr_array_compare_and_swap(mpr_array a, size_t index, const void *expected, const void *desired,
@@ -162,8 +209,8 @@ int mpr_array_compare_and_swap(mpr_array a, size_t index, const void *expected, 
         return mpr__fail(MPR_EINVAL, "compare_and_swap: expected is NULL");
     char seen[8];
     size_t es = mpr_typecode_size(code_of(a.type));
-    MPR_CHECK(mpr__shm_op(a.home, MPR__SHM_CAS, code_of(a.type), elem_off(a.offset, a.type, index),
-                          1, desired, expected, seen));
+    MPR_CHECK(write_elem(a.home, a.type, MPR__SHM_CAS, elem_off(a.offset, a.type, index), desired,
+                         expected, seen));
     if (old)
         memcpy(old, seen, es);
     return memcmp(seen, expected, es) == 0;

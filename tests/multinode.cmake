@@ -86,7 +86,7 @@ foreach(case duplex between_children one_way_eof)
 endforeach()
 # Value/Array/Lock: objects of rank 0's node reached from the other two
 # through their heap servers, and each node's own objects in shared memory.
-foreach(case typecodes fetch_add_exact array_ptr errors)
+foreach(case typecodes fetch_add_exact array_ptr errors read_mostly)
   mpr_add_multinode_test(shared ${case} 6)
 endforeach()
 mpr_add_multinode_test(shared get_lock_exact 3 BYNODE TIMEOUT 180)

@@ -31,6 +31,11 @@ foreach(case typecodes array_ptr errors)
   mpr_add_shared_test(shared ${case} RANKS 1 2 4)
 endforeach()
 mpr_add_shared_test(shared heap_full RANKS 1 2 ENV MPR_HEAP_SIZE=1M)
+mpr_add_shared_test(shared read_mostly RANKS 1 2 4)
+mpr_add_shared_test(shared read_mostly_limits RANKS 1 2)
+# The control: only split by rank do loads cross nodes.
+mpr_add_mpi_test(shared plain_loads_counted RANKS 2 3 LABELS shared ENV MPR_NODE_SPLIT=rank
+  SUFFIX split)
 foreach(case fetch_add_exact get_lock_exact)
   mpr_add_shared_test(shared ${case} RANKS 2 4 8 TIMEOUT 120)
 endforeach()

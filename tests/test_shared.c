@@ -273,6 +273,120 @@ MPR_TEST(heap_full)
     return 0;
 }
 
+/* --------------------------------------------------- read-mostly Values */
+
+enum { RM_LOADS = 2000, RM_ADDS = 300 };
+
+typedef struct {
+    mpr_value flag; /* read-mostly, 'q' */
+    mpr_value wins; /* plain: how many children's CAS swapped */
+    int64_t expect; /* what every load of flag must see */
+    int phase;
+} rm_arg;
+
+static int rm_child(const void *arg, size_t len)
+{
+    rm_arg a;
+    CHILD_ARG(a, arg, len);
+    int64_t one = 1, zero = 0, me = mpr_rank();
+    if (a.phase == 0) /* loads only */
+        for (int i = 0; i < RM_LOADS; i++)
+            ASSERT_EQ(load_i64(a.flag), a.expect);
+    else if (a.phase == 1) /* fetch_add from every child */
+        for (int i = 0; i < RM_ADDS; i++)
+            ASSERT_OK(mpr_value_fetch_add(a.flag, &one, NULL));
+    else if (a.phase == 2) { /* one CAS from expect wins */
+        int swapped = mpr_value_compare_and_swap(a.flag, &a.expect, &me, NULL);
+        ASSERT_TRUE(swapped == 0 || swapped == 1);
+        if (swapped)
+            ASSERT_OK(mpr_value_fetch_add(a.wins, &one, NULL));
+        ASSERT_TRUE(load_i64(a.flag) != a.expect); /* a failed CAS updated this copy */
+    } else { /* a store here, seen by the next child on any node */
+        ASSERT_OK(mpr_value_store(a.flag, &zero));
+        ASSERT_EQ(load_i64(a.flag), 0);
+    }
+    return 0;
+}
+
+/* A read-mostly Value: loads on any node cost its home nothing, and every
+ * write is in every node's copy when it returns. */
+MPR_TEST(read_mostly)
+{
+    rm_arg a = {.expect = 7};
+    ASSERT_OK(mpr_value_new_opts(&a.flag, 'q', &a.expect, &(mpr_value_opts){.read_mostly = 1}));
+    ASSERT_OK(mpr_value_new(&a.wins, 'q', NULL, 0));
+    ASSERT_EQ(load_i64(a.flag), 7);
+    int n = mpr_size() - 1;
+    if (n == 0)
+        return 0;
+    mpr_served before, after;
+    ASSERT_OK(mpr_served_counts(&before));
+    run_children(n, rm_child, &a, sizeof a);
+    ASSERT_OK(mpr_served_counts(&after));
+    /* A plain Value's loads from other nodes are one request each to this
+     * node's server; spawning and joining the children is a few. */
+    ASSERT_TRUE(after.node_server - before.node_server < RM_LOADS);
+
+    a.phase = 1;
+    run_children(n, rm_child, &a, sizeof a);
+    a.expect = 7 + (int64_t)n * RM_ADDS;
+    ASSERT_EQ(load_i64(a.flag), a.expect);
+
+    a.phase = 0; /* every node's copy holds every add */
+    run_children(n, rm_child, &a, sizeof a);
+    a.phase = 2;
+    run_children(n, rm_child, &a, sizeof a);
+    ASSERT_EQ(load_i64(a.wins), 1);
+    int64_t winner = load_i64(a.flag);
+    ASSERT_TRUE(winner >= 1 && winner <= n);
+
+    a.phase = 3;
+    run_children(1, rm_child, &a, sizeof a);
+    ASSERT_EQ(load_i64(a.flag), 0);
+    a.phase = 0;
+    a.expect = 0;
+    run_children(n, rm_child, &a, sizeof a);
+    return 0;
+}
+
+/* The control for read_mostly's count: a plain Value's loads from other
+ * nodes reach this node's server, one request each. */
+MPR_TEST(plain_loads_counted)
+{
+    rm_arg a = {.expect = 7};
+    ASSERT_OK(mpr_value_new(&a.flag, 'q', &a.expect, 0));
+    mpr_served before, after;
+    ASSERT_OK(mpr_served_counts(&before));
+    run_children(mpr_size() - 1, rm_child, &a, sizeof a);
+    ASSERT_OK(mpr_served_counts(&after));
+    ASSERT_TRUE(after.node_server - before.node_server >= (uint64_t)RM_LOADS * (mpr_size() - 1));
+    return 0;
+}
+
+/* 255 read-mostly Values per job, then MPR_ENOMEM saying so; bad options. */
+MPR_TEST(read_mostly_limits)
+{
+    mpr_value v;
+    mpr_value_opts rm = {.read_mostly = 1, .lock = 1};
+    ASSERT_RC(mpr_value_new_opts(&v, 'q', NULL, NULL), MPR_EINVAL);
+    ASSERT_RC(mpr_value_new_opts(&v, 'x', NULL, &rm), MPR_EINVAL);
+    for (int i = 0; i < 255 - 1; i++) /* the failed 'x' took none */
+        ASSERT_OK(mpr_value_new_opts(&v, 'd', NULL, &rm));
+    double x = 2.5;
+    ASSERT_OK(mpr_value_store(v, &x));
+    mpr_lock l;
+    ASSERT_OK(mpr_value_get_lock(v, &l));
+    ASSERT_OK(mpr_lock_acquire(l, -1));
+    ASSERT_OK(mpr_lock_release(l));
+    ASSERT_OK(mpr_value_new_opts(&v, 'd', NULL, &rm));
+    ASSERT_RC(mpr_value_new_opts(&v, 'd', NULL, &rm), MPR_ENOMEM);
+    ASSERT_CONTAINS(mpr_last_error(), "all 255 read-mostly Values");
+    mpr_array forged = {v.home, v.type, v.offset, 1, 0};
+    ASSERT_RC(mpr_array_read(forged, 0, 1, &x), MPR_EINVAL);
+    return 0;
+}
+
 MPR_TEST_MAIN(MPR_TEST_ENTRY(typecodes), MPR_TEST_ENTRY(fetch_add_exact),
               MPR_TEST_ENTRY(get_lock_exact), MPR_TEST_ENTRY(array_ptr), MPR_TEST_ENTRY(errors),
-              MPR_TEST_ENTRY(heap_full))
+              MPR_TEST_ENTRY(heap_full), MPR_TEST_ENTRY(read_mostly),
+              MPR_TEST_ENTRY(plain_loads_counted), MPR_TEST_ENTRY(read_mostly_limits))

@@ -15,6 +15,8 @@
 #                    no item passes through rank 0)
 #   test_multinode latency and busy_home: Value fetch_add from another host
 #                    (idle home, and home computing), Queue put+get
+#   verify_prime     --variant flagged, the five cases' total: 3 ranks one
+#                    per host against 3 ranks on one host, alternated
 # Prints a Markdown report and writes OUT/report.md, OUT/samples.csv.
 set -u -o pipefail
 
@@ -34,7 +36,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ -n "$out" ] || out="$build/bench-multihost"
-for b in apps/bench_channels tests/test_multinode; do
+for b in apps/bench_channels tests/test_multinode apps/verify_prime; do
     [ -x "$build/$b" ] || { echo "run_multihost.sh: $build/$b not found: build first" >&2; exit 2; }
 done
 mkdir -p "$out"
@@ -56,6 +58,18 @@ for r in $(seq 1 "$reps"); do
     "$mn" run "$hosts" -np 3 --map-by node "$build/tests/test_multinode" latency >>"$out/latency.out" 2>&1
 done
 "$mn" run "$hosts" -np 3 --map-by node "$build/tests/test_multinode" busy_home >"$out/busy.out" 2>&1
+# The flagged total: the sum of the five "(Took T seconds)" of one run.
+: >"$out/verify_prime.csv"
+for r in $(seq 1 "$reps"); do
+    for placement in "three_hosts --map-by node" "one_host --host node1:3"; do
+        set -- $placement
+        name=$1; shift
+        "$mn" run "$hosts" -np 3 "$@" "$build/apps/verify_prime" --variant flagged 2>&1 |
+            sed -n 's/.*(Took \([0-9.e+-]*\) seconds)/\1/p' |
+            awk -v name="$name" '{ t += $1; n++ } END { if (n == 5) printf "%s,%.4f\n", name, t }' \
+                >>"$out/verify_prime.csv"
+    done
+done
 
 {
     echo "## Multi-host: 3 simulated hosts over TCP ($(date -u +%F), $reps repetitions, medians)"
@@ -85,4 +99,17 @@ done
     grep '^latency' "$out/latency.out" | sed 's/^/    /'
     echo
     grep '^busy_home' "$out/busy.out" | sed 's/^/    /'
+    echo
+    awk -F, '
+        function median(s,   n, i, j, t, v) {
+            n = split(s, v, " ")
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+            return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+        }
+        { vals[$1] = vals[$1] " " $2; runs[$1]++ }
+        END {
+            if (!runs["three_hosts"] || !runs["one_host"]) { print "verify_prime: no complete run"; exit }
+            m3 = median(vals["three_hosts"]); m1 = median(vals["one_host"])
+            printf "verify_prime --variant flagged, five cases: 3 hosts %.3f s, one host %.3f s (medians of %d): %.2fx\n", m3, m1, runs["one_host"], m3 / m1
+        }' "$out/verify_prime.csv"
 } | tee "$out/report.md"

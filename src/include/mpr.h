@@ -787,6 +787,26 @@ typedef struct {
  * typecode, NULL v), MPR_ENOMEM (heap full: the message gives the sizes),
  * MPR_EMPI. */
 MPR_EXTERN int mpr_value_new(mpr_value *v, char typecode, const void *init, int lock);
+/* What mpr_value_new_opts makes. A zeroed struct is mpr_value_new's
+ * Value with lock 0. */
+typedef struct {
+    int lock;        /* 1: with an RLock, as mpr_value_new's lock */
+    int read_mostly; /* 1: a copy on every node, read where it is used */
+} mpr_value_opts;
+/* Ranks: any.
+ * A Value as mpr_value_new makes, with options. read_mostly is for a Value
+ * that is read far more often than written, such as a flag that workers
+ * poll: a load reads a copy on the caller's node, with no message, on any
+ * node. A store, fetch_add or compare_and_swap goes to the Value's home
+ * (the caller's node) and returns once every node's copy holds the result,
+ * so a load that starts after it returns sees it (or a later write), on
+ * any node; a load made while it is in flight may see either value. A
+ * write costs one round trip per node of the job (none on one node).
+ * At most 255 read-mostly Values per job. Returns: MPR_OK, MPR_EINVAL (bad
+ * typecode, NULL v or opts), MPR_ENOMEM (heap full, or 255 read-mostly
+ * Values in use), MPR_EMPI. */
+MPR_EXTERN int mpr_value_new_opts(mpr_value *v, char typecode, const void *init,
+                                  const mpr_value_opts *opts);
 /* Ranks: any.
  * v.value and v.value = x: one atomic load or store of the element; never
  * blocks for long. Returns: MPR_OK, MPR_EINVAL (not a Value handle),
