@@ -26,8 +26,8 @@
  *              handled per item (mpr_served_counts): 0 when no item passes
  *              through rank 0.
  *
- * --multihost 1 (3 ranks, one per host): hosts_pipe_rtt, the 8 B pipe case
- * between two hosts, and hosts_pair, one pair on two hosts with rank 0 on a
+ * --multihost 1 (3 ranks, one per host): hosts_pipe_rtt, the 8 B and 1 MiB
+ * pipe cases between two hosts, and hosts_pair, one pair on two hosts with rank 0 on a
  * third (the pipe and queue homed on one of the pair's nodes).
  *
  * Every sample is a line `sample,...` (apps/common/bench.h); run_suite.sh
@@ -285,6 +285,12 @@ static int run_multihost(const options *o)
             pipe_arg p = {
                 .span = one, .raw = raw, .size = 8, .iters = o->iters, .warm = o->warm_iters};
             double us = pipe_once(p, 1);
+            pipe_arg big = {
+                .span = one, .raw = raw, .size = 1 << 20, .iters = o->big_iters, .warm = 5};
+            double big_us = us < 0 ? -1 : pipe_once(big, 1);
+            if (big_us < 0)
+                return APP_EXIT_FAIL;
+            bench_sample("hosts_pipe_rtt", raw ? "raw" : "mpr", "1MiB", "us", rep, big_us);
             queue_arg a = {.span = two, .raw = raw, .items = o->items, .size = 8};
             double rate = us < 0 ? -1 : pairs_once(a, &q, 1);
             if (rate < 0)
