@@ -249,38 +249,65 @@ static int leave_broken(mpr_barrier b, const char *why)
     return mpr__fail(MPR_EBROKEN, "barrier is broken (%s)", why);
 }
 
+/* A timed wait's word operation within its limit (rpc.c): false when the
+ * home did not answer in time, the operation not applied. */
+static bool barrier_op(mpr_barrier b, uint32_t op, uint64_t at, int64_t arg, mpr__limit lim,
+                       int64_t *old)
+{
+    return mpr__shm_i64_by(b.home, op, b.offset + at, arg, lim, old) == MPR_OK;
+}
+
+static int home_silent(mpr_barrier b)
+{
+    return mpr__fail(MPR_ETIMEDOUT,
+                     "the barrier's home (rank %d's node) did not answer within the timeout; "
+                     "the barrier is as this rank's last answered step left it",
+                     b.home);
+}
+
 typedef struct {
     mpr_barrier b;
+    mpr__limit lim;
     int64_t gen;
     int64_t state; /* out: last state seen */
+    bool silent;   /* out: the home did not answer a look */
 } barrier_wait_ctx;
 
 static int round_over(void *ctx)
 {
     barrier_wait_ctx *w = ctx;
-    w->state = mpr__shm_i64(w->b.home, MPR__SHM_READ, w->b.offset, 0);
+    if (!barrier_op(w->b, MPR__SHM_READ, 0, 0, w->lim, &w->state)) {
+        w->silent = true;
+        return MPR__NOT_YET; /* the wait's own deadline ends it */
+    }
     return (int32_t)(gen_of(w->state) - w->gen) > 0 || (w->state & (BROKEN | RESETTING));
 }
 
+/* Every step of a timed wait is bounded by one limit, so a home that stops
+ * answering cannot hold the caller past timeout + 2 slack. */
 int mpr_barrier_wait(mpr_barrier b, double timeout)
 {
     MPR_CHECK(mpr__sync_check("mpr_barrier_wait", MPR__AS_LOCK(b), MPR__KIND_BARRIER, 0));
-    int64_t parties = mpr__shm_i64(b.home, MPR__SHM_READ, b.offset + PARTIES, 0);
-    int64_t v = mpr__shm_i64(b.home, MPR__SHM_ADD, b.offset, 1);
+    mpr__limit lim = mpr__limit_of(timeout);
+    int64_t parties = 0, v = 0, ignored = 0;
+    if (!barrier_op(b, MPR__SHM_READ, PARTIES, 0, lim, &parties) ||
+        !barrier_op(b, MPR__SHM_ADD, 0, 1, lim, &v))
+        return home_silent(b);
     if (v & (BROKEN | RESETTING))
         return leave_broken(b, "broken before this rank arrived");
     int64_t count = v & COUNT_MASK;
     int64_t gen = (int64_t)(uint32_t)(gen_of(v) + count / parties);
     int index = (int)(count % parties);
-    if (index == parties - 1) {
-        mpr__shm_i64(b.home, MPR__SHM_ADD, b.offset, GEN_ONE - parties);
-        return index;
-    }
-    barrier_wait_ctx w = {b, gen, 0};
+    if (index == parties - 1)
+        return barrier_op(b, MPR__SHM_ADD, 0, GEN_ONE - parties, lim, &ignored) ? index
+                                                                                : home_silent(b);
+    barrier_wait_ctx w = {b, lim, gen, 0, false};
     int rc = mpr__wait_until(round_over, &w, timeout);
     if (rc == MPR__READY && (int32_t)(gen_of(w.state) - gen) > 0)
         return index;
-    if (rc == 0) { /* timed out */
+    if (rc == 0 && w.silent)
+        return home_silent(b); /* breaking it would wait for the same home */
+    if (rc == 0) {             /* timed out */
         mpr__shm_i64(b.home, MPR__SHM_OR, b.offset, BROKEN);
         return leave_broken(b, "a waiter timed out");
     }

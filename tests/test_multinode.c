@@ -356,9 +356,10 @@ MPR_TEST(latency)
 typedef struct {
     mpr_queue empty, full, unfinished; /* full: maxsize 1, one item (7) */
     mpr_lock lock;
-    mpr_semaphore sem;  /* value 0 */
-    mpr_event event;    /* never set */
-    mpr_conn near, far; /* a pipe homed there; rank 0 receives on far */
+    mpr_semaphore sem;   /* value 0 */
+    mpr_event event;     /* never set */
+    mpr_barrier barrier; /* 2 parties, nobody else comes */
+    mpr_conn near, far;  /* a pipe homed there; rank 0 receives on far */
 } home_objects;
 
 typedef struct {
@@ -382,6 +383,7 @@ static int make_home(const void *arg, size_t len)
     ASSERT_OK(mpr_lock_new(&o.lock));
     ASSERT_OK(mpr_semaphore_new(&o.sem, 0));
     ASSERT_OK(mpr_event_new(&o.event));
+    ASSERT_OK(mpr_barrier_new(&o.barrier, 2));
     ASSERT_OK(mpr_pipe_new(&o.near, &o.far, 1));
     ASSERT_OK(mpr_queue_put(a.back, &o, sizeof o, -1));
     int64_t go = 0;
@@ -449,6 +451,8 @@ MPR_TEST(stopped_home)
     expect_timeout("Semaphore acquire", mpr_semaphore_acquire(o.sem, 1.0), MPR_ETIMEDOUT, t0);
     t0 = now();
     expect_timeout("Event wait", mpr_event_wait(o.event, 1.0), 0, t0);
+    t0 = now();
+    expect_timeout("Barrier wait", mpr_barrier_wait(o.barrier, 1.0), MPR_ETIMEDOUT, t0);
 
     ASSERT_EQ(kill((pid_t)pid, SIGCONT), 0);
     ASSERT_OK(mpr_queue_put_i64(a.go, 1, -1));
@@ -462,6 +466,9 @@ MPR_TEST(stopped_home)
     ASSERT_OK(mpr_lock_acquire(o.lock, 5));
     ASSERT_OK(mpr_lock_release(o.lock));
     ASSERT_EQ(mpr_semaphore_value(o.sem), 0);
+    /* The late arrival did not arrive, and nothing broke the barrier. */
+    ASSERT_EQ(mpr_barrier_n_waiting(o.barrier), 0);
+    ASSERT_EQ(mpr_barrier_broken(o.barrier), 0);
     ASSERT_OK(mpr_conn_send(o.near, "ok", 3));
     ASSERT_OK(mpr_conn_recv(o.far, buf, sizeof buf, &len, 5));
     ASSERT_STR_EQ(buf, "ok");
