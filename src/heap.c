@@ -51,8 +51,11 @@
  *   Heap word 0 is the bump pointer (bytes in use, starting at OBJECTS);
  *   it only grows, through CAS, and never past the heap size. Between
  *   HEADER and OBJECTS lie the read-mostly cells, at the same offsets on
- *   every node; only the node's server thread writes them (SEQUENCED and
- *   PUBLISH are never applied by a client). Objects are
+ *   every node. In a job of several nodes only the node's server thread
+ *   writes a cell (SEQUENCED and PUBLISH are never applied by a client,
+ *   and handles of plain objects are refused below OBJECTS); cell 0 of
+ *   rank 0's node is a plain counter instead (replica.c). A job of one node
+ *   has no server and writes its cells as plain words. Objects are
  *   8-byte aligned and zero when carved (the leader zeroes the segment at
  *   init and it is never reused), and live until mpr_finalize.
  */
@@ -377,8 +380,14 @@ int mpr__shm_op(int home, uint32_t op, char type, uint64_t offset, uint32_t coun
 
 bool mpr__shm_span_ok(uint64_t offset, uint64_t bytes)
 {
-    return offset >= HEADER && offset % 8 == 0 && offset <= shm.heap_size &&
+    return offset >= OBJECTS && offset % 8 == 0 && offset <= shm.heap_size &&
            bytes <= shm.heap_size - offset;
+}
+
+bool mpr__replica_cell_ok(uint64_t offset)
+{
+    return offset >= MPR__REPLICA_REGION + MPR__REPLICA_CELL && offset < OBJECTS &&
+           (offset - MPR__REPLICA_REGION) % MPR__REPLICA_CELL == 0;
 }
 
 /* The word operations lock.c and sync.c build on. A failure here means
@@ -429,15 +438,18 @@ static int check_request(const wire_req *rq, size_t len, size_t *es)
     bool sequenced = base != rq->op;
     if (base < MPR__SHM_READ || base > MPR__SHM_PUBLISH || len != request_len(rq, *es))
         return MPR_EINVAL;
-    if (rq->offset < HEADER || rq->count == 0 ||
-        rq->offset + (uint64_t)*es * rq->count > shm.heap_size)
+    /* offset + size may not wrap: compare against what is left */
+    if (rq->count == 0 || rq->offset > shm.heap_size ||
+        (uint64_t)*es * rq->count > shm.heap_size - rq->offset)
         return MPR_EINVAL;
     if (sequenced && base != MPR__SHM_WRITE && base != MPR__SHM_ADD && base != MPR__SHM_CAS)
         return MPR_EINVAL;
-    if (server_only(rq->op) &&
-        (rq->count != 1 || rq->offset >= OBJECTS || (rq->offset - HEADER) % MPR__REPLICA_CELL != 0))
-        return MPR_EINVAL; /* not a read-mostly cell */
-    return MPR_OK;
+    if (server_only(rq->op))
+        return rq->count == 1 && mpr__replica_cell_ok(rq->offset) ? MPR_OK : MPR_EINVAL;
+    /* Plain operations touch the objects, and of the cells only the
+     * counter of cells handed out; the cells' only writer is the server. */
+    bool counter = rq->offset == MPR__REPLICA_NEXT && rq->count == 1 && rq->type == 'q';
+    return rq->offset >= OBJECTS || counter ? MPR_OK : MPR_EINVAL;
 }
 
 static void serve_one(MPI_Message *m, MPI_Status *st)

@@ -835,6 +835,8 @@ int mpr__shm_alloc(size_t bytes, int32_t *home, uint64_t *offset);
 /* true if bytes at offset (8-aligned) lie in the objects' part of a heap:
  * how handles that come from callers are checked before any access. */
 bool mpr__shm_span_ok(uint64_t offset, uint64_t bytes);
+/* true if offset names a read-mostly cell that replica.c hands out. */
+bool mpr__replica_cell_ok(uint64_t offset);
 /* This rank's own mapping of bytes at offset of home's heap, or NULL
  * when home is another node's or the span is not in the heap. */
 void *mpr__shm_local(int32_t home, uint64_t offset, uint64_t bytes);
@@ -850,6 +852,7 @@ int mpr__replica_alloc(uint64_t *offset);
 int mpr__replica_load(char type, uint64_t offset, void *out);
 int mpr__replica_write(int home, uint32_t op, char type, uint64_t offset, const void *origin,
                        const void *compare, void *old);
+/* (A SEQUENCED op's result buffer holds 2 elements and 2 int64 words.) */
 
 /* The RLock that lock=1 Values and Arrays carry (lock.c). */
 #define MPR__RLOCK_BYTES 16

@@ -43,9 +43,9 @@ static int carve_read_mostly(char typecode, int lock, int32_t *home, uint64_t *o
 {
     MPR_CHECK(mpr__typecode_check(typecode));
     *lk = 0;
+    MPR_CHECK(mpr__replica_alloc(off)); /* first: when cells run out, no lock is carved */
     if (lock)
         MPR_CHECK(mpr__shm_alloc(MPR__RLOCK_BYTES, home, lk));
-    MPR_CHECK(mpr__replica_alloc(off));
     *home = mpr__node_leader_of(mpr__rt.rank);
     return MPR_OK;
 }
@@ -64,7 +64,9 @@ static int check_elems(const char *what, int32_t home, uint32_t type, uint64_t o
         (read_mostly(type) && (len != 1 || mpr__node_leader_of(home) != home)))
         return mpr__fail(MPR_EINVAL, "%s: not a Value/Array handle (home %d, type 0x%x)", what,
                          home, type);
-    if (len > UINT64_MAX / es || !mpr__shm_span_ok(offset, len * es))
+    bool placed = read_mostly(type) ? mpr__replica_cell_ok(offset)
+                                    : len <= UINT64_MAX / es && mpr__shm_span_ok(offset, len * es);
+    if (!placed)
         return mpr__fail(MPR_EINVAL,
                          "%s: a damaged Value/Array handle (%llu elements at offset %llu of a "
                          "%llu-byte heap)",
@@ -228,7 +230,7 @@ char mpr_array_typecode(mpr_array a) { return code_of(a.type); }
 void *mpr_array_ptr(mpr_array a)
 {
     size_t es = mpr_typecode_size(code_of(a.type));
-    if (es == 0 || a.length > UINT64_MAX / es)
+    if (es == 0 || a.length > UINT64_MAX / es || read_mostly(a.type))
         return NULL;                                        /* a damaged handle */
     return mpr__shm_local(a.home, a.offset, a.length * es); /* NULL for another node's heap */
 }

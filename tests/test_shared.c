@@ -278,9 +278,10 @@ MPR_TEST(heap_full)
 enum { RM_LOADS = 2000, RM_ADDS = 300 };
 
 typedef struct {
-    mpr_value flag; /* read-mostly, 'q' */
-    mpr_value wins; /* plain: how many children's CAS swapped */
-    int64_t expect; /* what every load of flag must see */
+    mpr_value flag;  /* read-mostly, 'q' */
+    mpr_value small; /* read-mostly, 'c': a 1-byte element through the same paths */
+    mpr_value wins;  /* plain: how many children's CAS swapped */
+    int64_t expect;  /* what every load of flag must see */
     int phase;
 } rm_arg;
 
@@ -289,19 +290,38 @@ static int rm_child(const void *arg, size_t len)
     rm_arg a;
     CHILD_ARG(a, arg, len);
     int64_t one = 1, zero = 0, me = mpr_rank();
-    if (a.phase == 0) /* loads only */
+    signed char c_one = 1, c = 0, c_want = (signed char)(10 * (mpr_size() - 1));
+    signed char c_mine = (signed char)-me;
+    mpr_served before, after;
+    switch (a.phase) {
+    case 0: /* loads only, served by no node's server: not this one's either */
+        ASSERT_OK(mpr_served_counts(&before));
         for (int i = 0; i < RM_LOADS; i++)
             ASSERT_EQ(load_i64(a.flag), a.expect);
-    else if (a.phase == 1) /* fetch_add from every child */
+        ASSERT_OK(mpr_served_counts(&after));
+        ASSERT_TRUE(after.node_server - before.node_server < RM_LOADS);
+        break;
+    case 1: /* fetch_add from every child, 8-byte and 1-byte */
         for (int i = 0; i < RM_ADDS; i++)
             ASSERT_OK(mpr_value_fetch_add(a.flag, &one, NULL));
-    else if (a.phase == 2) { /* one CAS from expect wins */
+        for (int i = 0; i < 10; i++)
+            ASSERT_OK(mpr_value_fetch_add(a.small, &c_one, NULL));
+        break;
+    case 2: { /* one CAS from expect wins; a failed CAS updated this copy */
         int swapped = mpr_value_compare_and_swap(a.flag, &a.expect, &me, NULL);
         ASSERT_TRUE(swapped == 0 || swapped == 1);
         if (swapped)
             ASSERT_OK(mpr_value_fetch_add(a.wins, &one, NULL));
-        ASSERT_TRUE(load_i64(a.flag) != a.expect); /* a failed CAS updated this copy */
-    } else { /* a store here, seen by the next child on any node */
+        ASSERT_TRUE(load_i64(a.flag) != a.expect);
+        ASSERT_OK(mpr_value_load(a.small, &c));
+        ASSERT_TRUE(c == c_want || c < 0); /* every 1-byte add, or a CAS after them */
+        swapped = mpr_value_compare_and_swap(a.small, &c_want, &c_mine, NULL);
+        ASSERT_TRUE(swapped == 0 || swapped == 1);
+        ASSERT_OK(mpr_value_load(a.small, &c));
+        ASSERT_TRUE(c < 0);
+        break;
+    }
+    default: /* a store here, seen by the next child on any node */
         ASSERT_OK(mpr_value_store(a.flag, &zero));
         ASSERT_EQ(load_i64(a.flag), 0);
     }
@@ -314,6 +334,7 @@ MPR_TEST(read_mostly)
 {
     rm_arg a = {.expect = 7};
     ASSERT_OK(mpr_value_new_opts(&a.flag, 'q', &a.expect, &(mpr_value_opts){.read_mostly = 1}));
+    ASSERT_OK(mpr_value_new_opts(&a.small, 'c', NULL, &(mpr_value_opts){.read_mostly = 1}));
     ASSERT_OK(mpr_value_new(&a.wins, 'q', NULL, 0));
     ASSERT_EQ(load_i64(a.flag), 7);
     int n = mpr_size() - 1;
@@ -383,6 +404,22 @@ MPR_TEST(read_mostly_limits)
     ASSERT_CONTAINS(mpr_last_error(), "all 255 read-mostly Values");
     mpr_array forged = {v.home, v.type, v.offset, 1, 0};
     ASSERT_RC(mpr_array_read(forged, 0, 1, &x), MPR_EINVAL);
+    ASSERT_TRUE(mpr_array_ptr(forged) == NULL);
+    /* A read-mostly handle names a cell handed out: not the counter of
+     * cells (the first), not between two cells, not among the objects. */
+    mpr_value plain;
+    ASSERT_OK(mpr_value_new(&plain, 'd', NULL, 0));
+    const uint64_t not_cells[] = {v.offset - 16 * 255, v.offset + 8, plain.offset};
+    for (size_t i = 0; i < sizeof not_cells / sizeof not_cells[0]; i++) {
+        mpr_value bad = v;
+        bad.offset = not_cells[i];
+        ASSERT_RC(mpr_value_store(bad, &x), MPR_EINVAL);
+        ASSERT_RC(mpr_value_load(bad, &x), MPR_EINVAL);
+    }
+    /* A plain handle does not reach the cells: only their server writes them. */
+    mpr_value into_cells = plain;
+    into_cells.offset = v.offset + 8; /* the cell's sequence word */
+    ASSERT_RC(mpr_value_store(into_cells, &x), MPR_EINVAL);
     return 0;
 }
 

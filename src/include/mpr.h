@@ -768,7 +768,7 @@ typedef struct {
 } mpr_condition;
 typedef struct {
     int32_t home;
-    uint32_t type; /* typecode, and whether it has a lock */
+    uint32_t type; /* typecode, whether it has a lock, whether read-mostly */
     uint64_t offset;
     uint64_t lock; /* offset of its RLock, 0 for a raw Value */
 } mpr_value;
@@ -798,10 +798,11 @@ typedef struct {
  * that is read far more often than written, such as a flag that workers
  * poll: a load reads a copy on the caller's node, with no message, on any
  * node. A store, fetch_add or compare_and_swap goes to the Value's home
- * (the caller's node) and returns once every node's copy holds the result,
- * so a load that starts after it returns sees it (or a later write), on
- * any node; a load made while it is in flight may see either value. A
- * write costs one round trip per node of the job (none on one node).
+ * (the node of the rank that made it) and returns once every node's copy
+ * holds the result, so a load that starts after it returns sees it (or a
+ * later write), on any node; a load made while it is in flight may see
+ * either value. A write costs one round trip per node of the job (none on
+ * one node).
  * At most 255 read-mostly Values per job. Returns: MPR_OK, MPR_EINVAL (bad
  * typecode, NULL v or opts), MPR_ENOMEM (heap full, or 255 read-mostly
  * Values in use), MPR_EMPI. */
@@ -809,7 +810,8 @@ MPR_EXTERN int mpr_value_new_opts(mpr_value *v, char typecode, const void *init,
                                   const mpr_value_opts *opts);
 /* Ranks: any.
  * v.value and v.value = x: one atomic load or store of the element; never
- * blocks for long. Returns: MPR_OK, MPR_EINVAL (not a Value handle),
+ * blocks for long (a read-mostly Value's store: one round trip per node,
+ * see mpr_value_new_opts). Returns: MPR_OK, MPR_EINVAL (not a Value handle),
  * MPR_EMPI. */
 MPR_EXTERN int mpr_value_load(mpr_value v, void *out);
 MPR_EXTERN int mpr_value_store(mpr_value v, const void *in);
@@ -946,7 +948,10 @@ MPR_EXTERN int mpr_barrier_new(mpr_barrier *b, int parties);
  * is or becomes broken (abort, reset while waiting, or a waiter's
  * timeout); MPR_EINVAL.
  * Timeout: MPR_EBROKEN (Python's BrokenBarrierError): the rank that timed
- * out breaks the barrier, so the other waiters get MPR_EBROKEN too. */
+ * out breaks the barrier, so the other waiters get MPR_EBROKEN too.
+ * MPR_ETIMEDOUT instead when the barrier's node did not answer in time
+ * (its ranks stopped, or the network): the call returns within the
+ * timeout and its slack, as every timed call, and cannot break it. */
 MPR_EXTERN int mpr_barrier_wait(mpr_barrier b, double timeout);
 /* Ranks: any.
  * Breaks the barrier: current and later waiters get MPR_EBROKEN. */
