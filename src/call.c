@@ -65,7 +65,7 @@ int mpr__call(int home, const mpr__request *req, mpr__reply *rep)
         mpr__self_call(&w, &rep->raw, &rep->payload_len); /* rank 0: see self_call.c */
         rc = decode_reply(rep);
     } else if (rc == MPR_OK) {
-        rc = mpr__rpc(ep, home, w.data, count, lim, &rep->raw, &rep->payload_len);
+        rc = mpr__rpc(ep, home, mpr__wbuf_take(&w), count, lim, &rep->raw, &rep->payload_len);
         if (rc == MPR_OK)
             rc = decode_reply(rep);
         if (rc == MPR_OK)

@@ -560,7 +560,8 @@ static int call_home(int32_t home, const mpr__request *req, mpr__reply *rep)
     if (rc == MPR_OK)
         rc = mpr__count_to_int(w.len, &count);
     if (rc == MPR_OK)
-        rc = mpr__rpc(&ch.server, home, w.data, count, lim, &rep->raw, &rep->payload_len);
+        rc = mpr__rpc(&ch.server, home, mpr__wbuf_take(&w), count, lim, &rep->raw,
+                      &rep->payload_len);
     mpr__wbuf_free(&w);
     if (rc == MPR_OK && !mpr__reply_decode(rep->raw, rep->payload_len, rep))
         rc = mpr__fail(MPR_EMPI, "malformed channel reply from rank %d", home);

@@ -336,7 +336,6 @@ static int apply_remote(int home, const wire_req *rq, const void *origin, const 
     unsigned char *rep = NULL;
     size_t replen = 0;
     int rc = mpr__rpc(&shm.servers, home, msg, count, lim, (void **)&rep, &replen);
-    free(msg);
     MPR_CHECK(rc);
     int32_t code = MPR_EMPI;
     size_t want = result_len(rq, mpr_typecode_size((char)rq->type));

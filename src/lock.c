@@ -155,6 +155,13 @@ int mpr_lock_is_mine(mpr_lock l)
     return mpr__shm_i64(l.home, MPR__SHM_READ, l.offset + OWNER, 0) == me();
 }
 
+int mpr__lock_is_mine_by(mpr_lock l, mpr__limit lim)
+{
+    int64_t owner = 0;
+    MPR_CHECK(mpr__shm_i64_by(l.home, MPR__SHM_READ, l.offset + OWNER, 0, lim, &owner));
+    return owner == me();
+}
+
 /* ------------------------------------------------------------- Semaphore */
 
 static int new_semaphore(mpr_semaphore *s, int64_t value, uint32_t kind)

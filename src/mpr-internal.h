@@ -193,6 +193,8 @@ typedef struct {
 
 void mpr__wbuf_init(mpr__wbuf *w);
 void mpr__wbuf_free(mpr__wbuf *w);
+/* Hands over the malloc'd bytes (NULL if none) and leaves w empty. */
+void *mpr__wbuf_take(mpr__wbuf *w);
 void mpr__wbuf_put(mpr__wbuf *w, const void *p, size_t n);
 void mpr__wbuf_u32(mpr__wbuf *w, uint32_t v);
 void mpr__wbuf_u64(mpr__wbuf *w, uint64_t v);
@@ -311,6 +313,8 @@ int mpr__probe_wait_hot(MPI_Comm comm, int src, int tag, double timeout, double 
 /* Waits for a nonblocking operation until timeout: 1 done, 0 timed out
  * (the request is still active), or MPR_EMPI. */
 int mpr__request_wait(MPI_Request *req, double timeout);
+/* The same, hot for its first hot_s seconds (wait.c). */
+int mpr__request_wait_hot(MPI_Request *req, double timeout, double hot_s);
 /* Receives a probed message into a new malloc'd buffer (*len bytes). */
 int mpr__mrecv_alloc(MPI_Message *msg, const MPI_Status *status, void **buf, size_t *len);
 
@@ -352,9 +356,11 @@ typedef struct {
 int mpr__endpoint_init(mpr__endpoint *ep, MPI_Comm comm, int req_tag, int rep_tag);
 void mpr__endpoint_fini(mpr__endpoint *ep);
 /* Sends a request of count bytes to home and waits for its reply (a new
- * malloc'd buffer in *raw). MPR_OK, MPR_ETIMEDOUT when lim.give_up passed
- * (the reply will be discarded when it comes), or an error. */
-int mpr__rpc(mpr__endpoint *ep, int home, const void *req, int count, mpr__limit lim, void **raw,
+ * malloc'd buffer in *raw). Takes req, a malloc'd buffer: a send that has
+ * not completed by lim.give_up (a large request to a home that does not
+ * receive) keeps it until it does. MPR_OK, MPR_ETIMEDOUT when lim.give_up
+ * passed (the reply will be discarded when it comes), or an error. */
+int mpr__rpc(mpr__endpoint *ep, int home, void *req, int count, mpr__limit lim, void **raw,
              size_t *len);
 /* The wait half of mpr__rpc, for a request sent otherwise. */
 int mpr__rpc_await(mpr__endpoint *ep, int home, mpr__limit lim, void **raw, size_t *len);
@@ -871,6 +877,9 @@ int mpr__sync_make(mpr_lock *out, uint32_t kind, size_t bytes);
  * that count. */
 int64_t mpr__lock_release_all(mpr_lock l);
 void mpr__lock_restore(mpr_lock l, int64_t count);
+/* mpr_lock_is_mine within a timed call's limit: 1, 0, or MPR_ETIMEDOUT
+ * (the lock's node did not answer in time). */
+int mpr__lock_is_mine_by(mpr_lock l, mpr__limit lim);
 
 /* Sync object kinds, checked against the handle on every call. */
 enum {

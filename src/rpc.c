@@ -24,6 +24,9 @@
  *   - The client that gives up counts the reply it is owed by that home;
  *     when it comes, after the client has moved on, it is discarded, so the
  *     next call's reply is not mistaken for it.
+ *   - A request too large to leave at once (over the eager limit, it leaves
+ *     when its home receives it) is given up on at give_up as well; its
+ *     buffer lives on until the send completes.
  *   What is left: a reply sent before act_by that takes longer than the
  *   slack to travel is discarded with its effect done (an item taken, a
  *   lock held). Only a network stalled for the slack (100 ms or more) does
@@ -36,6 +39,7 @@
  */
 #include "mpr-internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 static double slack_for(double timeout)
@@ -69,6 +73,48 @@ double mpr__limit_deadline(double deadline, double act_by)
     return last >= 0 && last < deadline ? last : deadline;
 }
 
+/* Sends of calls given up on before their request left: a request over the
+ * eager limit leaves only when its home receives it, and its buffer must
+ * live until then. Reaped at the next call, and at endpoint_fini. */
+typedef struct orphan {
+    struct orphan *next;
+    MPI_Request req;
+    void *buf;
+} orphan;
+
+static struct {
+    pthread_mutex_t lock; /* server threads make calls too */
+    orphan *head;
+} orphans = {PTHREAD_MUTEX_INITIALIZER, NULL};
+
+static void reap_orphans(void)
+{
+    pthread_mutex_lock(&orphans.lock);
+    for (orphan **at = &orphans.head; *at;) {
+        int done = 0;
+        if (MPI_Test(&(*at)->req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && done) {
+            orphan *o = *at;
+            *at = o->next;
+            free(o->buf);
+            free(o);
+        } else {
+            at = &(*at)->next;
+        }
+    }
+    pthread_mutex_unlock(&orphans.lock);
+}
+
+static void adopt(MPI_Request req, void *buf)
+{
+    orphan *o = malloc(sizeof *o);
+    MPR_ASSERT(o); /* a few bytes, once per call given up on before its send */
+    *o = (orphan){.req = req, .buf = buf};
+    pthread_mutex_lock(&orphans.lock);
+    o->next = orphans.head;
+    orphans.head = o;
+    pthread_mutex_unlock(&orphans.lock);
+}
+
 int mpr__endpoint_init(mpr__endpoint *ep, MPI_Comm comm, int req_tag, int rep_tag)
 {
     ep->comm = comm;
@@ -82,6 +128,7 @@ int mpr__endpoint_init(mpr__endpoint *ep, MPI_Comm comm, int req_tag, int rep_ta
 
 void mpr__endpoint_fini(mpr__endpoint *ep)
 {
+    reap_orphans(); /* one still in flight keeps its buffer: MPI may yet read it */
     free(ep->owed);
     ep->owed = NULL;
 }
@@ -135,13 +182,33 @@ int mpr__rpc_take_pending(mpr__endpoint *ep, int home)
     }
 }
 
-int mpr__rpc(mpr__endpoint *ep, int home, const void *req, int count, mpr__limit lim, void **raw,
+int mpr__rpc(mpr__endpoint *ep, int home, void *req, int count, mpr__limit lim, void **raw,
              size_t *len)
 {
     *raw = NULL;
     *len = 0;
-    int rc = mpr__send(req, count, home, ep->req_tag, ep->comm, home);
-    if (rc != MPI_SUCCESS)
+    reap_orphans();
+    MPI_Request sent;
+    int rc = mpr__isend(req, count, home, ep->req_tag, ep->comm, home, &sent);
+    if (rc != MPI_SUCCESS) {
+        free(req);
         return mpr__mpi_fail(rc, "send(request)", __FILE__, __LINE__);
+    }
+    /* Over TCP a send may complete only in a later progress call: poll it
+     * closely at first (wait.c's hot wait). */
+    double hot = mpr__doorbell_reaches(home) ? 0 : MPR__HOT_WINDOW;
+    double left = lim.give_up < 0 ? -1 : mpr__remaining(lim.give_up);
+    rc = mpr__request_wait_hot(&sent, left, hot);
+    if (rc != 1) {
+        adopt(sent, req);
+        if (rc < 0)
+            return rc;
+        ep->owed[home]++; /* its home refuses it when it comes: act_by has passed */
+        return mpr__fail(MPR_ETIMEDOUT,
+                         "rank %d's node did not take the %d-byte request in time (the call's "
+                         "timeout and its slack); it will refuse it when it does",
+                         home, count);
+    }
+    free(req);
     return mpr__rpc_await(ep, home, lim, raw, len);
 }

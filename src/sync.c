@@ -96,16 +96,27 @@ static uint64_t slot_of(mpr_condition c, int rank) { return c.offset + 8 + 8 * (
 
 static mpr_lock cond_as_lock(mpr_condition c) { return (mpr_lock){c.home, c.kind, c.offset}; }
 
-static int cond_check(const char *what, mpr_condition c)
+/* The handles, and that this rank holds the lock (asked within lim). */
+static int cond_check_by(const char *what, mpr_condition c, mpr__limit lim)
 {
     MPR_CHECK(mpr__sync_check(what, cond_as_lock(c), MPR__KIND_COND, 0));
     MPR_CHECK(mpr__sync_check(what, c.lock, MPR__KIND_LOCK, MPR__KIND_RLOCK));
-    int mine = mpr_lock_is_mine(c.lock);
+    int mine = mpr__lock_is_mine_by(c.lock, lim);
+    if (mine == MPR_ETIMEDOUT)
+        return mpr__fail(MPR_ETIMEDOUT,
+                         "%s: the node of the Condition's lock (rank %d's) did not answer in "
+                         "time; the lock is as it was",
+                         what, c.lock.home);
     MPR_CHECK(mine);
     if (!mine)
         return mpr__fail(MPR_ESTATE, "%s: this rank (%d) does not hold the Condition's lock", what,
                          mpr__rt.rank);
     return MPR_OK;
+}
+
+static int cond_check(const char *what, mpr_condition c)
+{
+    return cond_check_by(what, c, mpr__limit_none());
 }
 
 int mpr_condition_new(mpr_condition *c, const mpr_lock *lock)
@@ -128,26 +139,53 @@ mpr_lock mpr_condition_lock(mpr_condition c) { return c.lock; }
 typedef struct {
     int home;
     uint64_t slot;
+    mpr__limit lim; /* of the whole wait (rpc.c) */
+    bool silent;    /* out: the home did not answer the last look */
 } slot_ref;
 
 static int slot_notified(void *ctx)
 {
-    const slot_ref *s = ctx;
-    return (mpr__shm_i64(s->home, MPR__SHM_READ, s->slot, 0) & STATE_MASK) == NOTIFIED;
+    slot_ref *s = ctx;
+    int64_t state = 0;
+    s->silent = mpr__shm_i64_by(s->home, MPR__SHM_READ, s->slot, 0, s->lim, &state) != MPR_OK;
+    if (s->silent)
+        return MPR__NOT_YET; /* the wait's own deadline ends it */
+    return (state & STATE_MASK) == NOTIFIED;
 }
 
+static int cond_silent(mpr_condition c, const char *lock_state)
+{
+    return mpr__fail(MPR_ETIMEDOUT,
+                     "the Condition's node (rank %d's) did not answer within the timeout; %s",
+                     c.home, lock_state);
+}
+
+/* A timed wait keeps every step on the Condition's node within one limit,
+ * so a node that stops answering cannot hold the caller past timeout + 2
+ * slack: before the lock is released the call returns MPR_ETIMEDOUT with
+ * the lock held; while waiting, it takes the lock back as Python does,
+ * unless the lock is on the silent node too. */
 int mpr_condition_wait(mpr_condition c, double timeout)
 {
-    MPR_CHECK(cond_check("mpr_condition_wait", c));
-    int64_t t = mpr__shm_i64(c.home, MPR__SHM_ADD, c.offset, 1) + 1;
-    slot_ref s = {c.home, slot_of(c, mpr__rt.rank)};
-    mpr__shm_i64(c.home, MPR__SHM_WRITE, s.slot, t << 2 | WAITING);
+    mpr__limit lim = mpr__limit_of(timeout);
+    MPR_CHECK(cond_check_by("mpr_condition_wait", c, lim));
+    int64_t t = 0, ignored = 0;
+    slot_ref s = {c.home, slot_of(c, mpr__rt.rank), lim, false};
+    if (mpr__shm_i64_by(c.home, MPR__SHM_ADD, c.offset, 1, lim, &t) != MPR_OK)
+        return cond_silent(c, "the lock is still held");
+    t++;
+    if (mpr__shm_i64_by(c.home, MPR__SHM_WRITE, s.slot, t << 2 | WAITING, lim, &ignored) != MPR_OK)
+        return cond_silent(c, "the lock is still held");
     int64_t count = mpr__lock_release_all(c.lock);
     int notified = mpr__wait_until(slot_notified, &s, timeout) == MPR__READY;
-    if (!notified)
+    if (!notified && !s.silent)
         notified = mpr__shm_cas64(c.home, s.slot, t << 2 | WAITING, 0) != (t << 2 | WAITING);
     if (notified)
         mpr__shm_i64(c.home, MPR__SHM_WRITE, s.slot, 0);
+    /* Silent, the slot stays WAITING there: a notify that reaches it later
+     * counts this rank as woken. */
+    if (s.silent && c.lock.home == c.home)
+        return cond_silent(c, "its lock, on that node too, is not held");
     mpr__lock_restore(c.lock, count);
     return notified;
 }
@@ -270,16 +308,15 @@ typedef struct {
     mpr__limit lim;
     int64_t gen;
     int64_t state; /* out: last state seen */
-    bool silent;   /* out: the home did not answer a look */
+    bool silent;   /* out: the home did not answer the last look */
 } barrier_wait_ctx;
 
 static int round_over(void *ctx)
 {
     barrier_wait_ctx *w = ctx;
-    if (!barrier_op(w->b, MPR__SHM_READ, 0, 0, w->lim, &w->state)) {
-        w->silent = true;
+    w->silent = !barrier_op(w->b, MPR__SHM_READ, 0, 0, w->lim, &w->state);
+    if (w->silent)
         return MPR__NOT_YET; /* the wait's own deadline ends it */
-    }
     return (int32_t)(gen_of(w->state) - w->gen) > 0 || (w->state & (BROKEN | RESETTING));
 }
 

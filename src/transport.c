@@ -87,6 +87,11 @@ int mpr__request_wait(MPI_Request *req, double timeout)
     return mpr__wait_until(request_done, req, timeout);
 }
 
+int mpr__request_wait_hot(MPI_Request *req, double timeout, double hot_s)
+{
+    return mpr__wait_until_hot(request_done, req, timeout, hot_s);
+}
+
 int mpr__mrecv_alloc(MPI_Message *msg, const MPI_Status *status, void **buf, size_t *len)
 {
     int count = 0;

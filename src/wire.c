@@ -34,6 +34,13 @@ void mpr__wbuf_free(mpr__wbuf *w)
     mpr__wbuf_init(w);
 }
 
+void *mpr__wbuf_take(mpr__wbuf *w)
+{
+    void *data = w->data;
+    mpr__wbuf_init(w);
+    return data;
+}
+
 void mpr__wbuf_put(mpr__wbuf *w, const void *p, size_t n)
 {
     if (w->oom || n == 0)

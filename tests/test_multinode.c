@@ -14,7 +14,8 @@
  *   stopped_home  every timed call on objects of a host whose ranks are
  *              stopped (SIGSTOP) returns its timeout within 2x, and when
  *              the host goes on, the late requests had no effect: no item
- *              taken or added, no lock or semaphore acquired
+ *              taken or added (a 1 MiB put too), no lock or semaphore
+ *              acquired, no barrier arrival
  */
 #include "mpr_test.h"
 
@@ -356,15 +357,18 @@ MPR_TEST(latency)
 typedef struct {
     mpr_queue empty, full, unfinished; /* full: maxsize 1, one item (7) */
     mpr_lock lock;
-    mpr_semaphore sem;   /* value 0 */
-    mpr_event event;     /* never set */
-    mpr_barrier barrier; /* 2 parties, nobody else comes */
-    mpr_conn near, far;  /* a pipe homed there; rank 0 receives on far */
+    mpr_semaphore sem;      /* value 0 */
+    mpr_event event;        /* never set */
+    mpr_barrier barrier;    /* 2 parties, nobody else comes */
+    mpr_condition cond;     /* and its RLock, both there */
+    mpr_condition cond_far; /* there, with rank 0's lock */
+    mpr_conn near, far;     /* a pipe homed there; rank 0 receives on far */
 } home_objects;
 
 typedef struct {
     mpr_queue back; /* rank 0's: the objects go here */
     mpr_queue go;   /* rank 0's: one item once this rank runs again */
+    mpr_lock lock;  /* rank 0's: cond_far's lock */
 } home_args;
 
 /* Makes the objects on its own node, hands them out, waits (stopped, for a
@@ -384,6 +388,8 @@ static int make_home(const void *arg, size_t len)
     ASSERT_OK(mpr_semaphore_new(&o.sem, 0));
     ASSERT_OK(mpr_event_new(&o.event));
     ASSERT_OK(mpr_barrier_new(&o.barrier, 2));
+    ASSERT_OK(mpr_condition_new(&o.cond, NULL));
+    ASSERT_OK(mpr_condition_new(&o.cond_far, &a.lock));
     ASSERT_OK(mpr_pipe_new(&o.near, &o.far, 1));
     ASSERT_OK(mpr_queue_put(a.back, &o, sizeof o, -1));
     int64_t go = 0;
@@ -422,6 +428,7 @@ MPR_TEST(stopped_home)
     home_args a;
     ASSERT_OK(mpr_queue_new(&a.back, 0));
     ASSERT_OK(mpr_queue_new(&a.go, 0));
+    ASSERT_OK(mpr_lock_new(&a.lock));
     mpr_process *p;
     start(&p, make_home, &a, sizeof a);
     home_objects o;
@@ -429,6 +436,8 @@ MPR_TEST(stopped_home)
     ASSERT_OK(mpr_queue_get(a.back, &o, sizeof o, &len, 30));
     ASSERT_TRUE(strcmp(mpr_process_host(p), mpr_self_host()) != 0);
     long pid = mpr_process_pid(p);
+    ASSERT_OK(mpr_lock_acquire(mpr_condition_lock(o.cond), 5));
+    ASSERT_OK(mpr_lock_acquire(a.lock, 5));
     ASSERT_EQ(kill((pid_t)pid, SIGSTOP), 0);
     for (int i = 0; i < 1000 && !is_stopped(pid); i++)
         compute(0.001);
@@ -440,6 +449,11 @@ MPR_TEST(stopped_home)
     expect_timeout("Queue get", mpr_queue_get_i64(o.empty, &x, 1.0), MPR_EEMPTY, t0);
     t0 = now();
     expect_timeout("Queue put (full)", mpr_queue_put_i64(o.full, 8, 1.0), MPR_EFULL, t0);
+    /* Over the eager limit the request leaves only when the home takes it. */
+    static char big[1 << 20];
+    t0 = now();
+    expect_timeout("Queue put (full, 1 MiB)", mpr_queue_put(o.full, big, sizeof big, 1.0),
+                   MPR_EFULL, t0);
     t0 = now();
     expect_timeout("JoinableQueue join", mpr_queue_join(o.unfinished, 1.0), MPR_ETIMEDOUT, t0);
     t0 = now();
@@ -453,6 +467,11 @@ MPR_TEST(stopped_home)
     expect_timeout("Event wait", mpr_event_wait(o.event, 1.0), 0, t0);
     t0 = now();
     expect_timeout("Barrier wait", mpr_barrier_wait(o.barrier, 1.0), MPR_ETIMEDOUT, t0);
+    t0 = now();
+    expect_timeout("Condition wait", mpr_condition_wait(o.cond, 1.0), MPR_ETIMEDOUT, t0);
+    t0 = now();
+    expect_timeout("Condition wait (lock here)", mpr_condition_wait(o.cond_far, 1.0), MPR_ETIMEDOUT,
+                   t0);
 
     ASSERT_EQ(kill((pid_t)pid, SIGCONT), 0);
     ASSERT_OK(mpr_queue_put_i64(a.go, 1, -1));
@@ -469,6 +488,12 @@ MPR_TEST(stopped_home)
     /* The late arrival did not arrive, and nothing broke the barrier. */
     ASSERT_EQ(mpr_barrier_n_waiting(o.barrier), 0);
     ASSERT_EQ(mpr_barrier_broken(o.barrier), 0);
+    /* Both Condition waits gave up before releasing their lock. */
+    ASSERT_EQ(mpr_lock_is_mine(mpr_condition_lock(o.cond)), 1);
+    ASSERT_OK(mpr_lock_release(mpr_condition_lock(o.cond)));
+    ASSERT_EQ(mpr_lock_is_mine(a.lock), 1);
+    ASSERT_EQ(mpr_condition_notify(o.cond_far, 1), 0); /* no waiter left behind */
+    ASSERT_OK(mpr_lock_release(a.lock));
     ASSERT_OK(mpr_conn_send(o.near, "ok", 3));
     ASSERT_OK(mpr_conn_recv(o.far, buf, sizeof buf, &len, 5));
     ASSERT_STR_EQ(buf, "ok");

@@ -923,7 +923,11 @@ MPR_EXTERN mpr_lock mpr_condition_lock(mpr_condition c);
  * Releases the lock (fully, for an RLock), waits up to timeout for a
  * notify, and reacquires it (without timeout) before returning.
  * Returns 1 (notified), MPR_ESTATE (lock not held by this rank), MPR_EINVAL.
- * Timeout: 0 (Python's False), with the lock held again. */
+ * Timeout: 0 (Python's False), with the lock held again. MPR_ETIMEDOUT
+ * when the Condition's node did not answer in time (its ranks stopped, or
+ * the network): with the lock still held if that happened before the lock
+ * was released, else without it if the lock lives on that node too; the
+ * call returns within the timeout and its slack. */
 MPR_EXTERN int mpr_condition_wait(mpr_condition c, double timeout);
 /* Ranks: the holder of the Condition's lock, as mpr_condition_wait.
  * Waits until pred(ctx) is non-zero, at most timeout in all; returns the
