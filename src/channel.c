@@ -419,6 +419,18 @@ static bool another_waits(const parked_object *o, const parked *p)
     return false;
 }
 
+/* Serves a parked request if it can be served now: false while it must
+ * still wait, and once its act_by has passed (its client gives up, so it
+ * must not take effect; expire_object answers it). */
+static bool serve_parked_now(const parked *p, mpr__answer *ans)
+{
+    if (mpr__limit_passed(p->req.act_by))
+        return false;
+    bool blocked = false;
+    serve_op(&p->req, true, ans, &blocked);
+    return !blocked;
+}
+
 /* Tries o's parked requests in order until a pass serves none; returns
  * how many were answered. */
 static int retry_object(parked_object *o)
@@ -428,14 +440,7 @@ static int retry_object(parked_object *o)
         progress = 0;
         for (parked **at = &o->head; *at;) {
             mpr__answer ans = {0};
-            bool blocked = false;
-            /* Past its act_by its client gives up: expire_object answers
-             * it, and it must not take effect. */
-            if (!mpr__limit_passed((*at)->req.act_by))
-                serve_op(&(*at)->req, true, &ans, &blocked);
-            else
-                blocked = true;
-            if (blocked) {
+            if (!serve_parked_now(*at, &ans)) {
                 at = &(*at)->next;
                 continue;
             }

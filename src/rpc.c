@@ -133,6 +133,24 @@ void mpr__endpoint_fini(mpr__endpoint *ep)
     ep->owed = NULL;
 }
 
+/* What a message on the reply tag from home is, once received: the answer
+ * to the current call (true, kept in *raw), or not (false): a refusal of a
+ * post, which set_aside took, or the late answer to a call given up on,
+ * discarded here. */
+static bool answers_this_call(mpr__endpoint *ep, int home, void **raw, size_t len)
+{
+    if (ep->set_aside && ep->set_aside(home, *raw, len)) {
+        *raw = NULL;
+        return false;
+    }
+    if (ep->owed[home] == 0)
+        return true;
+    ep->owed[home]--;
+    free(*raw);
+    *raw = NULL;
+    return false;
+}
+
 int mpr__rpc_await(mpr__endpoint *ep, int home, mpr__limit lim, void **raw, size_t *len)
 {
     double hot = mpr__doorbell_reaches(home) ? 0 : MPR__HOT_WINDOW;
@@ -150,13 +168,8 @@ int mpr__rpc_await(mpr__endpoint *ep, int home, mpr__limit lim, void **raw, size
         }
         MPR_CHECK(rc);
         MPR_CHECK(mpr__mrecv_alloc(&msg, &st, raw, len));
-        if (ep->set_aside && ep->set_aside(home, *raw, *len))
-            continue; /* it answered no call, and set_aside took it */
-        if (ep->owed[home] == 0)
+        if (answers_this_call(ep, home, raw, *len))
             return MPR_OK;
-        ep->owed[home]--; /* the answer to a call given up on */
-        free(*raw);
-        *raw = NULL;
     }
 }
 
@@ -172,13 +185,11 @@ int mpr__rpc_take_pending(mpr__endpoint *ep, int home)
         void *raw = NULL;
         size_t len = 0;
         MPR_CHECK(mpr__mrecv_alloc(&msg, &st, &raw, &len));
-        if (ep->set_aside && ep->set_aside(home, raw, len))
-            continue;
-        free(raw);
-        if (ep->owed[home] == 0)
+        if (answers_this_call(ep, home, &raw, len)) {
+            free(raw);
             return mpr__fail(MPR_EMPI, "rank %d: an unexpected reply from rank %d", mpr__rt.rank,
                              home);
-        ep->owed[home]--; /* the answer to a call given up on */
+        }
     }
 }
 

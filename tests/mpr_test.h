@@ -56,6 +56,12 @@ static inline void mpr_test_fail(const char *file, int line, const char *what)
         }                                                                                          \
     } while (0)
 #define ASSERT_OK(call) ASSERT_RC(call, MPR_OK)
+/* Copies a target's argument bytes into dst, which must be their size. */
+#define UNPACK_ARG(dst, arg, len)                                                                  \
+    do {                                                                                           \
+        ASSERT_EQ((len), sizeof(dst));                                                             \
+        memcpy(&(dst), (arg), sizeof(dst));                                                        \
+    } while (0)
 
 #define ASSERT_STR_EQ(a, b)                                                                        \
     do {                                                                                           \

@@ -439,8 +439,7 @@ static int pipe_from_worker(const void *arg, size_t len)
         mpr_conn c;
         mpr_queue q;
     } a;
-    ASSERT_EQ(len, sizeof a);
-    memcpy(&a, arg, sizeof a);
+    UNPACK_ARG(a, arg, len);
     conn_bad_handles(a.c, a.q);
     char small[2], big[32];
     size_t n = 0;
@@ -734,8 +733,7 @@ static int manager_from_worker(const void *arg, size_t len)
         mpr_list l;
         mpr_mlock lk;
     } a;
-    ASSERT_EQ(len, sizeof a);
-    memcpy(&a, arg, sizeof a);
+    UNPACK_ARG(a, arg, len);
     char small[2], big[32];
     size_t n = 0;
     EXPECT(mpr_list_get(a.l, 0, small, sizeof small, &n), MPR_ETRUNC);

@@ -37,8 +37,7 @@ static void run_all(mpr_target fn, margs *a, int n)
 static margs unpack(const void *arg, size_t len)
 {
     margs a;
-    ASSERT_EQ(len, sizeof a);
-    memcpy(&a, arg, sizeof a);
+    UNPACK_ARG(a, arg, len);
     return a;
 }
 

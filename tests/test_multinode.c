@@ -127,8 +127,7 @@ enum { HIT_CALLS = 1000 };
 static int hit_value(const void *arg, size_t len)
 {
     hit_args a;
-    ASSERT_EQ(len, sizeof a);
-    memcpy(&a, arg, sizeof a);
+    UNPACK_ARG(a, arg, len);
     int64_t go = 0, one = 1, old = 0;
     ASSERT_OK(mpr_queue_get_i64(a.go, &go, -1));
     double t0 = now();
@@ -156,8 +155,7 @@ typedef struct {
 static int busy_owner(const void *arg, size_t len)
 {
     busy_args a;
-    ASSERT_EQ(len, sizeof a);
-    memcpy(&a, arg, sizeof a);
+    UNPACK_ARG(a, arg, len);
     mpr_value v;
     ASSERT_OK(mpr_value_new(&v, 'q', NULL, 0));
     ASSERT_OK(mpr_queue_put(a.handle, &v, sizeof v, -1));
@@ -245,8 +243,7 @@ typedef struct {
 static int measure(const void *arg, size_t len)
 {
     lat_args a;
-    ASSERT_EQ(len, sizeof a);
-    memcpy(&a, arg, sizeof a);
+    UNPACK_ARG(a, arg, len);
     mpr_value local;
     ASSERT_OK(mpr_value_new(&local, 'q', NULL, 0));
     static double t[ROUNDS];
@@ -285,8 +282,7 @@ typedef struct {
 static int pong(const void *arg, size_t len)
 {
     pong_args a;
-    ASSERT_EQ(len, sizeof a);
-    memcpy(&a, arg, sizeof a);
+    UNPACK_ARG(a, arg, len);
     static double t[ROUNDS], raw[ROUNDS];
     char b[8] = "ping", in[8];
     size_t n = 0;
@@ -376,8 +372,7 @@ typedef struct {
 static int make_home(const void *arg, size_t len)
 {
     home_args a;
-    ASSERT_EQ(len, sizeof a);
-    memcpy(&a, arg, sizeof a);
+    UNPACK_ARG(a, arg, len);
     home_objects o;
     ASSERT_OK(mpr_queue_new(&o.empty, 0));
     ASSERT_OK(mpr_queue_new(&o.full, 1));
