@@ -21,6 +21,7 @@
 set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
 src=$(cd "$here/../.." && pwd)
 build="$src/build-bench"
 out=""
@@ -30,19 +31,15 @@ while [ $# -gt 0 ]; do
     --reps) reps=$2; shift ;;
     --build-dir) build=$2; shift ;;
     --out) out=$2; shift ;;
-    -h | --help) sed -n '2,/^set -u/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) bench_usage "$0"; exit 0 ;;
     *) echo "run_multihost.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
 done
 [ -n "$out" ] || out="$build/bench-multihost"
-for b in apps/bench_channels tests/test_multinode apps/verify_prime; do
-    [ -x "$build/$b" ] || { echo "run_multihost.sh: $build/$b not found: build first" >&2; exit 2; }
-done
+bench_need run_multihost.sh "$build" apps/bench_channels tests/test_multinode apps/verify_prime
 mkdir -p "$out"
-if [ "$(id -u)" = 0 ]; then
-    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-fi
+bench_allow_root
 export MPR_MN_TAG=${MPR_MN_TAG:-249}
 hosts="$out/hosts"
 mn="$src/tests/multinode.sh"
@@ -76,18 +73,13 @@ done
     echo
     echo "| case | mpr | raw MPI | mpr / raw |"
     echo "|---|---|---|---|"
-    awk -F, '
-        function median(key,   n, i, j, t, v) {
-            n = split(vals[key], v, " ")
-            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-            return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-        }
+    awk -F, "$BENCH_AWK_MEDIAN"'
         $5 >= 0 { vals[$1 "," $2 "," $3 "," $4] = vals[$1 "," $2 "," $3 "," $4] " " $6 }
         END {
-            split("hosts_pipe_rtt,8B,us hosts_pair,1_pair_8B,items/s", cases, " ")
+            split("hosts_pipe_rtt,8B,us hosts_pipe_rtt,1MiB,us hosts_pair,1_pair_8B,items/s", cases, " ")
             for (c = 1; c in cases; c++) {
                 split(cases[c], f, ",")
-                m = median(f[1] ",mpr," f[2] "," f[3]); r = median(f[1] ",raw," f[2] "," f[3])
+                m = median(vals[f[1] ",mpr," f[2] "," f[3]]); r = median(vals[f[1] ",raw," f[2] "," f[3]])
                 printf "| %s %s | %.4g %s | %.4g %s | %.2fx |\n", f[1], f[2], m, f[3], r, f[3], r ? m / r : 0
             }
         }' "$out/samples.csv"
@@ -100,12 +92,7 @@ done
     echo
     grep '^busy_home' "$out/busy.out" | sed 's/^/    /'
     echo
-    awk -F, '
-        function median(s,   n, i, j, t, v) {
-            n = split(s, v, " ")
-            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-            return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-        }
+    awk -F, "$BENCH_AWK_MEDIAN"'
         { vals[$1] = vals[$1] " " $2; runs[$1]++ }
         END {
             if (!runs["three_hosts"] || !runs["one_host"]) { print "verify_prime: no complete run"; exit }

@@ -30,6 +30,7 @@
 set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
 src=$(cd "$here/../.." && pwd)
 build="$src/build-bench"
 out=""
@@ -43,28 +44,20 @@ while [ $# -gt 0 ]; do
     --reps) reps=$2; shift ;;
     --build-dir) build=$2; shift ;;
     --out) out=$2; shift ;;
-    -h | --help) sed -n '2,/^set -u/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) bench_usage "$0"; exit 0 ;;
     *) echo "run_suite.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
 done
 bin="$build/apps"
 [ -n "$out" ] || out="$build/bench-report"
-for b in bench_channels bench_shared bench_pool bench_manager pi primes; do
-    if [ ! -x "$bin/$b" ]; then
-        echo "run_suite.sh: $bin/$b not found: build first (cmake -S . -B build-bench" \
-            "-DCMAKE_BUILD_TYPE=Release && cmake --build build-bench)" >&2
-        exit 2
-    fi
-done
+bench_need run_suite.sh "$bin" bench_channels bench_shared bench_pool bench_manager pi primes
 mkdir -p "$out/logs"
 csv="$out/samples.csv"
 envf="$out/env.txt"
 echo "bench,impl,param,unit,rep,value" >"$csv"
 : >"$envf"
-if [ "$(id -u)" = 0 ]; then
-    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-fi
+bench_allow_root
 mpirun=(mpirun --oversubscribe)
 failures=0
 t_start=$(date +%s)
