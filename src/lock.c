@@ -118,7 +118,9 @@ int mpr_lock_acquire(mpr_lock l, double timeout)
                              "lock not acquired within %g s: its home node (rank %d) does not "
                              "answer",
                              timeout, l.home);
-        owner = mpr__shm_i64(l.home, MPR__SHM_READ, l.offset, 0);
+        /* Within the same limit: the home may stop answering right now. */
+        if (mpr__shm_i64_by(l.home, MPR__SHM_READ, l.offset + OWNER, 0, t.lim, &owner) != MPR_OK)
+            return mpr__fail(MPR_ETIMEDOUT, "lock not acquired within %g s", timeout);
         return mpr__fail(MPR_ETIMEDOUT, "lock not acquired within %g s (held by rank %lld)",
                          timeout, (long long)owner - 1);
     }
