@@ -52,8 +52,9 @@ enum { PREFETCH_MAX = 4, PREFETCH_DEFAULT = 1 };
  * MPI_Isend and completes when the result is in: a chunk over the eager
  * limit, sent ahead to a worker that computes, would otherwise block rank 0
  * in the send while that worker blocks sending its result to rank 0. */
+struct job;
 typedef struct {
-    uint64_t job;
+    struct job *job; /* lives while a piece of it is held */
     MPI_Request send;
     mpr__wbuf command; /* the bytes of the send, kept until it completes */
 } held_piece;
@@ -65,7 +66,7 @@ typedef struct {
 
 /* Fields by size (clang-tidy's padding check), then by use. */
 typedef struct job {
-    struct job *next;
+    struct job *next, *prev; /* the pool's jobs, in submission order */
     uint64_t id;
     /* map */
     const unsigned char *in;
@@ -102,7 +103,11 @@ struct mpr_pool {
     MPI_Comm comm;
     held_pieces *held; /* index 1..k */
     int prefetch;      /* MPR_POOL_PREFETCH */
-    job *jobs;
+    /* Jobs in submission order. Every job before `undispatched` has had
+     * all its pieces sent (NULL: every job has), so a dispatch starts
+     * there: the cost of a submit, dispatch, result or free does not grow
+     * with the number of jobs outstanding. */
+    job *jobs, *last, *undispatched;
     uint64_t next_id;
     bool closed, stopped;
     int progress;
@@ -172,20 +177,20 @@ static int send_cmd(mpr_pool *p, int w, const mpr__pool_cmd *c)
 
 /* Sends c to pool rank w without waiting; the piece is then held by w until
  * its result comes in. */
-static int send_piece(mpr_pool *p, int w, const mpr__pool_cmd *c)
+static int send_piece(mpr_pool *p, int w, struct job *j, const mpr__pool_cmd *c)
 {
     held_pieces *h = &p->held[w];
     MPR_ASSERT(h->n < 1 + PREFETCH_MAX);
     held_piece *piece = &h->of[(h->head + h->n) % (1 + PREFETCH_MAX)];
     MPR_CHECK(post_cmd(p, w, c, &piece->command, &piece->send));
-    piece->job = c->job;
+    piece->job = j;
     h->n++;
     return MPR_OK;
 }
 
 /* The oldest piece of pool rank w, whose result has come in: completes its
  * send (the worker has it, so this does not wait long) and returns its job. */
-static uint64_t piece_answered(mpr_pool *p, int w)
+static struct job *piece_answered(mpr_pool *p, int w)
 {
     held_pieces *h = &p->held[w];
     MPR_ASSERT(h->n > 0);
@@ -212,10 +217,12 @@ static bool may_give_ahead(const mpr_pool *p, const job *j)
  * Returns 1 if something was sent, 0 if not, or an error. */
 static int dispatch_one(mpr_pool *p, int w, bool ahead)
 {
-    for (job *j = p->jobs; j; j = j->next) {
+    for (job *j = p->undispatched; j; j = j->next) {
         bool map_left = j->kind == JOB_MAP && j->next_start < j->n;
-        if (!map_left && !(j->kind == JOB_APPLY && !j->dispatched))
+        if (!map_left && !(j->kind == JOB_APPLY && !j->dispatched)) {
+            p->undispatched = j->next; /* all sent: pieces never come back */
             continue;
+        }
         if (ahead && !may_give_ahead(p, j))
             return 0; /* jobs go out in submission order: no skipping ahead */
         mpr__pool_cmd c = {.job = j->id, .fn = j->fn, .count = 1};
@@ -237,7 +244,7 @@ static int dispatch_one(mpr_pool *p, int w, bool ahead)
             c.data_len = j->arg_len;
             j->dispatched = true;
         }
-        int rc = send_piece(p, w, &c);
+        int rc = send_piece(p, w, j, &c);
         if (rc != MPR_OK) {
             /* Not sent: the piece stays undispatched. */
             if (map_left)
@@ -260,14 +267,6 @@ static int dispatch(mpr_pool *p)
             if (p->held[w].n == depth)
                 MPR_CHECK(dispatch_one(p, w, depth > 0));
     return MPR_OK;
-}
-
-static job *find_job(mpr_pool *p, uint64_t id)
-{
-    for (job *j = p->jobs; j; j = j->next)
-        if (j->id == id)
-            return j;
-    return NULL;
 }
 
 static void fail_job(job *j, const char *message)
@@ -322,24 +321,31 @@ static void run_callbacks(job *j)
     }
 }
 
-/* Frees finished jobs that nobody refers to any more. */
+/* Frees job j if it is finished and nobody refers to it any more. */
+static void reap_job(mpr_pool *p, job *j)
+{
+    if (!j->finished || j->handles > 0)
+        return;
+    *(j->prev ? &j->prev->next : &p->jobs) = j->next;
+    *(j->next ? &j->next->prev : &p->last) = j->prev;
+    if (p->undispatched == j)
+        p->undispatched = j->next;
+    free(j->in_copy);
+    if (j->out_owned)
+        free(j->out);
+    free(j->item_state);
+    free(j->completed);
+    free(j->arg);
+    free(j->result);
+    free(j);
+}
+
+/* Frees every finished job that nobody refers to: when the pool stops. */
 static void reap(mpr_pool *p)
 {
-    for (job **jj = &p->jobs; *jj;) {
-        job *j = *jj;
-        if (!j->finished || j->handles > 0) {
-            jj = &j->next;
-            continue;
-        }
-        *jj = j->next;
-        free(j->in_copy);
-        if (j->out_owned)
-            free(j->out);
-        free(j->item_state);
-        free(j->completed);
-        free(j->arg);
-        free(j->result);
-        free(j);
+    for (job *j = p->jobs, *next; j; j = next) {
+        next = j->next;
+        reap_job(p, j);
     }
 }
 
@@ -358,9 +364,8 @@ static int receive_one(mpr_pool *p)
     mpr__pool_result r;
     bool ok = mpr__pool_result_decode(raw, len, &r);
     MPR_ASSERT(ok && st.MPI_SOURCE >= 1 && st.MPI_SOURCE <= p->k);
-    job *j = find_job(p, r.job);
-    uint64_t oldest = piece_answered(p, st.MPI_SOURCE);
-    MPR_ASSERT(j && oldest == r.job);
+    job *j = piece_answered(p, st.MPI_SOURCE); /* results come in the order sent */
+    MPR_ASSERT(j->id == r.job);
     int world = mpr_process_rank(p->workers[st.MPI_SOURCE]);
     mpr__output_wait(world, r.output_bytes);
     mpr__service_wait_posts(world, r.posted);
@@ -369,8 +374,10 @@ static int receive_one(mpr_pool *p)
     else
         take_apply_result(j, &r);
     free(raw);
-    if (j->finished)
+    if (j->finished) {
         run_callbacks(j);
+        reap_job(p, j); /* nobody waits for it (apply_async without a handle) */
+    }
     return 1;
 }
 
@@ -732,10 +739,11 @@ static job *new_job(mpr_pool *p, job_kind kind, const mpr__fnref *fn)
     j->id = ++p->next_id;
     j->fn = *fn;
     j->started = MPI_Wtime();
-    job **tail = &p->jobs;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = j;
+    j->prev = p->last;
+    *(p->last ? &p->last->next : &p->jobs) = j;
+    p->last = j;
+    if (!p->undispatched)
+        p->undispatched = j;
     return j;
 }
 
@@ -898,7 +906,7 @@ int mpr_pool_map(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n, size_t in
     j->handles = 0;
     if (rc >= 0)
         rc = job_outcome(j);
-    reap(p);
+    reap_job(p, j);
     return rc < 0 ? rc : MPR_OK;
 }
 
@@ -1019,7 +1027,7 @@ void mpr_imap_free(mpr_imap *m)
     if (!m)
         return;
     m->job->handles--;
-    reap(m->pool);
+    reap_job(m->pool, m->job);
     free(m);
 }
 
@@ -1119,6 +1127,6 @@ void mpr_async_free(mpr_async *r)
     if (!r)
         return;
     r->job->handles--;
-    reap(r->pool);
+    reap_job(r->pool, r->job);
     free(r);
 }

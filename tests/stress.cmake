@@ -13,3 +13,4 @@ mpr_add_mpi_test(stress queue_million_max10 RANKS 7 LABELS stress TIMEOUT 300 SU
 mpr_add_mpi_test(stress locked_million RANKS 4 LABELS stress TIMEOUT 300)
 mpr_add_mpi_test(stress map_ten_million RANKS 3 LABELS stress TIMEOUT 300)
 mpr_add_mpi_test(stress process_churn RANKS 4 LABELS stress TIMEOUT 300)
+mpr_add_mpi_test(stress apply_async_outstanding RANKS 3 LABELS stress TIMEOUT 300)
