@@ -108,6 +108,7 @@ struct mpr_pool {
      * there: the cost of a submit, dispatch, result or free does not grow
      * with the number of jobs outstanding. */
     job *jobs, *last, *undispatched;
+    bool defer_reap; /* terminate walks the jobs: reap_job frees none */
     uint64_t next_id;
     bool closed, stopped;
     int progress;
@@ -324,7 +325,7 @@ static void run_callbacks(job *j)
 /* Frees job j if it is finished and nobody refers to it any more. */
 static void reap_job(mpr_pool *p, job *j)
 {
-    if (!j->finished || j->handles > 0)
+    if (!j->finished || j->handles > 0 || p->defer_reap)
         return;
     *(j->prev ? &j->prev->next : &p->jobs) = j->next;
     *(j->next ? &j->next->prev : &p->last) = j->prev;
@@ -338,6 +339,17 @@ static void reap_job(mpr_pool *p, job *j)
     free(j->arg);
     free(j->result);
     free(j);
+}
+
+/* A job just finished: its callbacks, then it is freed if nobody waits for
+ * it (apply_async without a handle). The callbacks may free its handle or
+ * stop the pool: it is held for them. */
+static void finish(mpr_pool *p, job *j)
+{
+    j->handles++;
+    run_callbacks(j);
+    j->handles--;
+    reap_job(p, j);
 }
 
 /* Frees every finished job that nobody refers to: when the pool stops. */
@@ -374,10 +386,8 @@ static int receive_one(mpr_pool *p)
     else
         take_apply_result(j, &r);
     free(raw);
-    if (j->finished) {
-        run_callbacks(j);
-        reap_job(p, j); /* nobody waits for it (apply_async without a handle) */
-    }
+    if (j->finished)
+        finish(p, j);
     return 1;
 }
 
@@ -652,6 +662,7 @@ int mpr_pool_terminate(mpr_pool *p)
     if (!p)
         return mpr__fail(MPR_EINVAL, "mpr_pool_terminate: pool is NULL");
     p->closed = true;
+    p->defer_reap = true; /* a callback below may free a handle: no job goes mid-walk */
     for (job *j = p->jobs; j; j = j->next) {
         bool dropped = false;
         if (j->kind == JOB_MAP && j->next_start < j->n) {
@@ -669,6 +680,7 @@ int mpr_pool_terminate(mpr_pool *p)
         if (dropped && j->finished)
             run_callbacks(j);
     }
+    p->defer_reap = false;
     return stop_workers(p);
 }
 
@@ -955,8 +967,8 @@ int mpr_pool_map_async(mpr_pool *p, mpr_map_fn fn, const void *in, size_t n, siz
     j->user = user;
     if (result)
         *result = new_async(p, j);
-    if (j->finished)
-        run_callbacks(j);
+    if (j->finished) /* n == 0 */
+        finish(p, j);
     return submitted(p, result);
 }
 

@@ -4,6 +4,7 @@ foreach(case map_sizes map_million starmap map_errors imap apply map_async callb
   mpr_add_mpi_test(pool ${case} RANKS 2 4 8 TIMEOUT 120)
 endforeach()
 mpr_add_mpi_test(pool two_pools RANKS 3 4 8)
+mpr_add_mpi_test(pool callbacks_free RANKS 2 4)
 mpr_add_mpi_test(pool progress_line RANKS 2 4)
 mpr_add_mpi_test(pool spmd RANKS 2 4 8)
 mpr_add_mpi_test(pool tasks_puts_arrive RANKS 2 4 8)

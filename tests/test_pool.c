@@ -609,9 +609,52 @@ MPR_TEST(prefetch)
     return 0;
 }
 
+typedef struct {
+    mpr_async *r;
+    int calls;
+} self_freeing;
+
+static void free_own_handle(const void *result, size_t len, void *user)
+{
+    (void)result;
+    (void)len;
+    self_freeing *c = user;
+    c->calls++;
+    mpr_async_free(c->r); /* as Python drops its last reference in a callback */
+    c->r = NULL;
+}
+
+/* A callback may free its own result's handle: the pool does not touch the
+ * job after. Under ASan this was a use-after-free in the pool's result
+ * path. */
+MPR_TEST(callbacks_free)
+{
+    MPR_TEST_NEED_WORKERS(1);
+    mpr_pool *p;
+    ASSERT_OK(mpr_pool_new(&p, 0));
+    self_freeing c[20] = {{0}};
+    for (int i = 0; i < 20; i++)
+        ASSERT_OK(
+            mpr_pool_apply_async(p, echo_twice, "ab", 2, free_own_handle, NULL, &c[i], &c[i].r));
+    for (int i = 0; i < 100; i++) /* n == 0: done at once, nobody holds it */
+        ASSERT_OK(mpr_pool_map_async(p, square, NULL, 0, 4, NULL, 4, 0, NULL, NULL, NULL, NULL));
+    mpr_async *last;
+    ASSERT_OK(mpr_pool_apply_async(p, echo_twice, "y", 1, NULL, NULL, NULL, &last));
+    ASSERT_OK(mpr_async_wait(last, -1));
+    mpr_async_free(last);
+    ASSERT_OK(mpr_pool_close(p));
+    ASSERT_OK(mpr_pool_join(p));
+    for (int i = 0; i < 20; i++) {
+        ASSERT_EQ(c[i].calls, 1);
+        ASSERT_TRUE(c[i].r == NULL);
+    }
+    mpr_pool_free(p);
+    return 0;
+}
+
 MPR_TEST_MAIN(MPR_TEST_ENTRY(map_sizes), MPR_TEST_ENTRY(map_million), MPR_TEST_ENTRY(starmap),
               MPR_TEST_ENTRY(map_errors), MPR_TEST_ENTRY(imap), MPR_TEST_ENTRY(apply),
               MPR_TEST_ENTRY(map_async), MPR_TEST_ENTRY(callbacks), MPR_TEST_ENTRY(lifecycle),
               MPR_TEST_ENTRY(two_pools), MPR_TEST_ENTRY(initializer), MPR_TEST_ENTRY(progress_line),
               MPR_TEST_ENTRY(spmd), MPR_TEST_ENTRY(tasks_puts_arrive), MPR_TEST_ENTRY(prefetch),
-              MPR_TEST_ENTRY(map_big_chunks))
+              MPR_TEST_ENTRY(map_big_chunks), MPR_TEST_ENTRY(callbacks_free))
