@@ -88,6 +88,25 @@ int mpr_event_wait(mpr_event e, double timeout)
     return mpr__wait_until(event_flag, &w, timeout) == MPR__READY;
 }
 
+/* -------------------------------------------- limits of a timed wait's steps */
+
+/* One look during a wait that ends at deadline (MPI_Wtime; negative: none):
+ * its act_by is the deadline plus slack, so a live home never refuses a look
+ * made in time (a refusal would read as silence), and a silent one holds it
+ * no longer than the deadline and its slack (rpc.c). */
+static mpr__limit look_limit(double deadline)
+{
+    return deadline < 0 ? mpr__limit_none() : mpr__limit_of(mpr__remaining(deadline));
+}
+
+/* A step after the wait, or one that others wait for: the home applies it
+ * whenever it comes (no act_by), and a timed caller waits for the answer
+ * only until give_up. */
+static mpr__limit applied_by_home(double give_up)
+{
+    return (mpr__limit){.act_by = -1, .give_up = give_up};
+}
+
 /* -------------------------------------------------------------- Condition */
 
 enum { WAITING = 1, NOTIFIED = 2, STATE_MASK = 3 };
@@ -139,15 +158,16 @@ mpr_lock mpr_condition_lock(mpr_condition c) { return c.lock; }
 typedef struct {
     int home;
     uint64_t slot;
-    mpr__limit lim; /* of the whole wait (rpc.c) */
-    bool silent;    /* out: the home did not answer the last look */
+    double deadline; /* of the wait; negative: none */
+    bool silent;     /* out: the home did not answer the last look */
 } slot_ref;
 
 static int slot_notified(void *ctx)
 {
     slot_ref *s = ctx;
     int64_t state = 0;
-    s->silent = mpr__shm_i64_by(s->home, MPR__SHM_READ, s->slot, 0, s->lim, &state) != MPR_OK;
+    s->silent = mpr__shm_i64_by(s->home, MPR__SHM_READ, s->slot, 0, look_limit(s->deadline),
+                                &state) != MPR_OK;
     if (s->silent)
         return MPR__NOT_YET; /* the wait's own deadline ends it */
     return (state & STATE_MASK) == NOTIFIED;
@@ -170,18 +190,23 @@ int mpr_condition_wait(mpr_condition c, double timeout)
     mpr__limit lim = mpr__limit_of(timeout);
     MPR_CHECK(cond_check_by("mpr_condition_wait", c, lim));
     int64_t t = 0, ignored = 0;
-    slot_ref s = {c.home, slot_of(c, mpr__rt.rank), lim, false};
+    slot_ref s = {c.home, slot_of(c, mpr__rt.rank), -1, false};
     if (mpr__shm_i64_by(c.home, MPR__SHM_ADD, c.offset, 1, lim, &t) != MPR_OK)
         return cond_silent(c, "the lock is still held");
     t++;
     if (mpr__shm_i64_by(c.home, MPR__SHM_WRITE, s.slot, t << 2 | WAITING, lim, &ignored) != MPR_OK)
         return cond_silent(c, "the lock is still held");
     int64_t count = mpr__lock_release_all(c.lock);
+    s.deadline = mpr__deadline(timeout);
     int notified = mpr__wait_until(slot_notified, &s, timeout) == MPR__READY;
-    if (!notified && !s.silent)
-        notified = mpr__shm_cas64(c.home, s.slot, t << 2 | WAITING, 0) != (t << 2 | WAITING);
+    mpr__limit after = applied_by_home(timeout < 0 ? -1 : mpr__limit_of(0).give_up);
+    int64_t seen = 0;
+    if (!notified && !s.silent) { /* a notify racing the timeout still counts */
+        s.silent = mpr__shm_cas64_by(c.home, s.slot, t << 2 | WAITING, 0, after, &seen) != MPR_OK;
+        notified = !s.silent && seen != (t << 2 | WAITING);
+    }
     if (notified)
-        mpr__shm_i64(c.home, MPR__SHM_WRITE, s.slot, 0);
+        mpr__shm_i64_by(c.home, MPR__SHM_WRITE, s.slot, 0, after, &ignored);
     /* Silent, the slot stays WAITING there: a notify that reaches it later
      * counts this rank as woken. */
     if (s.silent && c.lock.home == c.home)
@@ -305,7 +330,7 @@ static int home_silent(mpr_barrier b)
 
 typedef struct {
     mpr_barrier b;
-    mpr__limit lim;
+    double deadline; /* of the wait; negative: none */
     int64_t gen;
     int64_t state; /* out: last state seen */
     bool silent;   /* out: the home did not answer the last look */
@@ -314,7 +339,7 @@ typedef struct {
 static int round_over(void *ctx)
 {
     barrier_wait_ctx *w = ctx;
-    w->silent = !barrier_op(w->b, MPR__SHM_READ, 0, 0, w->lim, &w->state);
+    w->silent = !barrier_op(w->b, MPR__SHM_READ, 0, 0, look_limit(w->deadline), &w->state);
     if (w->silent)
         return MPR__NOT_YET; /* the wait's own deadline ends it */
     return (int32_t)(gen_of(w->state) - w->gen) > 0 || (w->state & (BROKEN | RESETTING));
@@ -335,18 +360,24 @@ int mpr_barrier_wait(mpr_barrier b, double timeout)
     int64_t count = v & COUNT_MASK;
     int64_t gen = (int64_t)(uint32_t)(gen_of(v) + count / parties);
     int index = (int)(count % parties);
-    if (index == parties - 1)
-        return barrier_op(b, MPR__SHM_ADD, 0, GEN_ONE - parties, lim, &ignored) ? index
-                                                                                : home_silent(b);
-    barrier_wait_ctx w = {b, lim, gen, 0, false};
+    if (index == parties - 1) /* the others wait for this: the home must apply it */
+        return barrier_op(b, MPR__SHM_ADD, 0, GEN_ONE - parties, applied_by_home(lim.give_up),
+                          &ignored)
+                   ? index
+                   : home_silent(b);
+    barrier_wait_ctx w = {b, mpr__deadline(timeout), gen, 0, false};
     int rc = mpr__wait_until(round_over, &w, timeout);
     if (rc == MPR__READY && (int32_t)(gen_of(w.state) - gen) > 0)
         return index;
     if (rc == 0 && w.silent)
         return home_silent(b); /* breaking it would wait for the same home */
-    if (rc == 0) {             /* timed out */
-        mpr__shm_i64(b.home, MPR__SHM_OR, b.offset, BROKEN);
-        return leave_broken(b, "a waiter timed out");
+    if (rc == 0) {             /* timed out: break it and leave, within a bound */
+        mpr__limit after = applied_by_home(mpr__limit_of(0).give_up);
+        if (!barrier_op(b, MPR__SHM_OR, 0, BROKEN, after, &ignored) ||
+            !barrier_op(b, MPR__SHM_ADD, 0, -1, after, &ignored))
+            return home_silent(b);
+        finish_reset(b);
+        return mpr__fail(MPR_EBROKEN, "barrier is broken (a waiter timed out)");
     }
     return leave_broken(b, "aborted or reset while waiting");
 }
