@@ -186,6 +186,9 @@ static bool op_has_result(uint32_t op) { return op != MPR__SHM_WRITE && op != MP
 
 static bool op_has_origin(uint32_t op) { return op != MPR__SHM_READ; }
 
+/* The operation a SEQUENCED one applies (any other: itself). */
+static uint32_t base_op(uint32_t op) { return op & ~(uint32_t)MPR__SHM_SEQUENCED; }
+
 /* The ops on read-mostly cells: a node's server applies them, never a
  * client, so each node's cells have one writer. */
 static bool server_only(uint32_t op)
@@ -247,7 +250,7 @@ static int apply_sequenced(const wire_req *rq, const unsigned char *origin,
 {
     size_t es = mpr_typecode_size((char)rq->type);
     wire_req step = *rq;
-    step.op &= ~(uint32_t)MPR__SHM_SEQUENCED;
+    step.op = base_op(rq->op);
     if (step.op == MPR__SHM_WRITE)
         step.op = MPR__SHM_SWAP;
     MPR_CHECK(apply_local(&step, origin, compare, result));
@@ -292,7 +295,7 @@ static int apply_at_server(const wire_req *rq, const unsigned char *origin,
 
 static size_t request_len(const wire_req *rq, size_t es)
 {
-    uint32_t base = rq->op & ~(uint32_t)MPR__SHM_SEQUENCED;
+    uint32_t base = base_op(rq->op);
     size_t data = op_has_origin(base) ? es * rq->count : 0;
     if (base == MPR__SHM_PUBLISH)
         data += sizeof(int64_t); /* the sequence */
@@ -305,7 +308,7 @@ static unsigned char *encode_request(const wire_req *rq, const void *origin, con
                                      int *count)
 {
     size_t es = mpr_typecode_size((char)rq->type);
-    bool cas = (rq->op & ~(uint32_t)MPR__SHM_SEQUENCED) == MPR__SHM_CAS;
+    bool cas = base_op(rq->op) == MPR__SHM_CAS;
     size_t len = request_len(rq, es), data = len - sizeof *rq - (cas ? es : 0);
     if (mpr__count_to_int(len, count) != MPR_OK)
         return NULL;
@@ -433,7 +436,7 @@ static int check_request(const wire_req *rq, size_t len, size_t *es)
     if (len < sizeof *rq || mpr_typecode_size((char)rq->type) == 0)
         return MPR_EINVAL;
     *es = mpr_typecode_size((char)rq->type);
-    uint32_t base = rq->op & ~(uint32_t)MPR__SHM_SEQUENCED;
+    uint32_t base = base_op(rq->op);
     bool sequenced = base != rq->op;
     if (base < MPR__SHM_READ || base > MPR__SHM_PUBLISH || len != request_len(rq, *es))
         return MPR_EINVAL;

@@ -107,6 +107,14 @@ static mpr__limit applied_by_home(double give_up)
     return (mpr__limit){.act_by = -1, .give_up = give_up};
 }
 
+/* A cleanup step after a wait of timeout: applied by the home, waited for
+ * as long as a timeout of 0 would be (its slack), or without end for an
+ * untimed wait. */
+static mpr__limit after_wait(double timeout)
+{
+    return applied_by_home(timeout < 0 ? -1 : mpr__limit_of(0).give_up);
+}
+
 /* -------------------------------------------------------------- Condition */
 
 enum { WAITING = 1, NOTIFIED = 2, STATE_MASK = 3 };
@@ -199,7 +207,7 @@ int mpr_condition_wait(mpr_condition c, double timeout)
     int64_t count = mpr__lock_release_all(c.lock);
     s.deadline = mpr__deadline(timeout);
     int notified = mpr__wait_until(slot_notified, &s, timeout) == MPR__READY;
-    mpr__limit after = applied_by_home(timeout < 0 ? -1 : mpr__limit_of(0).give_up);
+    mpr__limit after = after_wait(timeout);
     int64_t seen = 0;
     if (!notified && !s.silent) { /* a notify racing the timeout still counts */
         s.silent = mpr__shm_cas64_by(c.home, s.slot, t << 2 | WAITING, 0, after, &seen) != MPR_OK;
@@ -372,7 +380,7 @@ int mpr_barrier_wait(mpr_barrier b, double timeout)
     if (rc == 0 && w.silent)
         return home_silent(b); /* breaking it would wait for the same home */
     if (rc == 0) {             /* timed out: break it and leave, within a bound */
-        mpr__limit after = applied_by_home(mpr__limit_of(0).give_up);
+        mpr__limit after = after_wait(timeout);
         if (!barrier_op(b, MPR__SHM_OR, 0, BROKEN, after, &ignored) ||
             !barrier_op(b, MPR__SHM_ADD, 0, -1, after, &ignored))
             return home_silent(b);
