@@ -27,6 +27,7 @@
 # One summary row per rank count; its compute units p are the workers,
 # ranks - 1 (rank 0 coordinates), and 1 for the serial run on one rank.
 set -euo pipefail
+GNUPLOT=${MPR_GNUPLOT:-gnuplot}   # the plotter (tests name a missing one)
 # shellcheck source=slurm/mpr-job.sh
 source "$(dirname "${BASH_SOURCE[0]}")/mpr-job.sh"
 
@@ -113,7 +114,7 @@ plot() {
     local what=$1 col=$2 ideal=$3 ext term
     for ext in png svg; do
         case $ext in png) term="pngcairo size 720,480 font ',11'" ;; svg) term="svg size 720,480" ;; esac
-        gnuplot <<EOF
+        "$GNUPLOT" <<EOF
 set terminal $term
 set output "$out/$what.$ext"
 set datafile separator ","
@@ -140,11 +141,11 @@ report() {
                        print "|---:|---:|---:|---:|---:|---:|---:|"; next }
              { printf "| %s | %s | %s | %.3f | %.2f | %.2f | %s |\n", $1, $2, $3, $4, $7, $8, $9 == "" ? "-" : sprintf("%.3f", $9) }' \
         "$out/summary.csv" >"$out/summary.md"
-    if command -v gnuplot >/dev/null; then
+    if command -v "$GNUPLOT" >/dev/null; then
         plot speedup 7 "(x < 2 ? 1 : x - 1)"
         plot efficiency 8 1
     else
-        echo "scaling.sh: gnuplot not found; no plots (apt-get install gnuplot-nox)" >&2
+        echo "scaling.sh: gnuplot ($GNUPLOT) not found; no plots (apt-get install gnuplot-nox)" >&2
     fi
     cat "$out/summary.md"
     echo "# results in $out: runs.csv scaling.h5 summary.csv summary.md speedup.{png,svg} efficiency.{png,svg}"
