@@ -14,6 +14,7 @@
 # deb.debian.org). Takes ~35 min per run on 2 cores (the test command).
 #
 # What a fresh machine has here that debootstrap does not make: an
+# / as a mount point, /sys with its cgroup filesystem (slurmd needs it), an
 # /etc/hosts naming the host, /etc/resolv.conf, and a policy-rc.d that keeps
 # package scripts from starting daemons (munge, slurmd) inside the chroot,
 # as container images do. The checkout is a `git clone` of this repository's
@@ -54,8 +55,10 @@ make_base() {
 
 mount_all() {
     local r=$1
+    mount --bind "$r" "$r"   # / is a mount point, as `ip netns exec` (multinode tests) expects
     mount -t proc proc "$r/proc"
-    mount -t sysfs sys "$r/sys"
+    mount --rbind /sys "$r/sys"       # with /sys/fs/cgroup, which slurmd needs
+    mount --make-rslave "$r/sys"
     mount --rbind /dev "$r/dev"
     mount --make-rslave "$r/dev"
     mount -t tmpfs run "$r/run"
@@ -69,7 +72,7 @@ release() {
         [ "$(readlink "$p/root" 2>/dev/null)" = "$r" ] && kill -9 "${p#/proc/}" 2>/dev/null || true
     done
     sleep 1
-    umount -R "$r/tmp" "$r/run" "$r/dev" "$r/sys" "$r/proc" 2>/dev/null || umount -Rl "$r/dev" 2>/dev/null || true
+    umount -R "$r" 2>/dev/null || umount -Rl "$r" 2>/dev/null || true
 }
 
 # run_as WHO: a fresh copy of the base, then README's two commands in it.

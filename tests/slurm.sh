@@ -95,6 +95,10 @@ do_up() {
     for b in munged mungekey slurmctld slurmd sbatch squeue scancel; do
         command -v $b >/dev/null || skip "$b not installed (apt-get install slurmctld slurmd slurm-client munge)"
     done
+    # slurmd initialises its cgroup plugin whatever the conf says, and exits
+    # without one (seen in a chroot that mounts a fresh sysfs).
+    awk '$2 == "/sys/fs/cgroup" { found = 1 } END { exit !found }' /proc/mounts ||
+        skip "no cgroup filesystem on /sys/fs/cgroup, which slurmd needs (a chroot or container without it?)"
     [ ! -f "$w/run/slurmctld.bgpid" ] || do_down "$w"
     if ss -Hltn "( sport = :$PORT or sport = :$((PORT + 1)) )" 2>/dev/null | grep -q .; then
         skip "port $PORT or $((PORT + 1)) is in use (another Slurm?); set MPR_SLURM_PORT"
@@ -114,6 +118,9 @@ do_up() {
     start_daemon "$w" slurmd slurmd -D -N "$H" -f "$SLURM_CONF"
     for _ in $(seq 1 60); do
         sinfo -h -N -o '%T' 2>/dev/null | grep -qx idle && { trap - ERR; log "cluster up in $((SECONDS - t0)) s ($w)"; return 0; }
+        for b in munged slurmctld slurmd; do   # a daemon that exited will not come up: say so now
+            alive "$(cat "$w/run/$b.bgpid")" || { log "$b exited at start"; false; }
+        done
         sleep 0.5
     done
     false
