@@ -13,9 +13,9 @@
 # ~4 GB in DIR per copy, and a Debian mirror (MPR_DEBIAN_MIRROR, default
 # deb.debian.org). Takes ~35 min per run on 2 cores (the test command).
 #
-# What a fresh machine has here that debootstrap does not make: an
-# / as a mount point, /sys with its cgroup filesystem (slurmd needs it), an
-# /etc/hosts naming the host, /etc/resolv.conf, and a policy-rc.d that keeps
+# What a fresh machine has that debootstrap does not make: / as a mount
+# point, /sys with its cgroup filesystem (slurmd needs it), /etc/hosts naming
+# the host, /etc/resolv.conf, and a policy-rc.d that keeps
 # package scripts from starting daemons (munge, slurmd) inside the chroot,
 # as container images do. The checkout is a `git clone` of this repository's
 # HEAD, as a newcomer's would be.
@@ -85,10 +85,11 @@ run_as() {
     mount_all "$r"
     trap 'release "'"$r"'"' EXIT
     home=/root
+    : >"$W/$w.log"
     if [ "$w" = user ]; then
         log "$w: installing sudo and adding user newcomer (sudo without password)"
         chroot "$r" env DEBIAN_FRONTEND=noninteractive sh -c \
-            'apt-get update -qq && apt-get install -y -qq sudo >/dev/null' >"$W/$w.log" 2>&1
+            'apt-get update -qq && apt-get install -y -qq sudo >/dev/null' >>"$W/$w.log" 2>&1
         chroot "$r" useradd -m -s /bin/bash newcomer
         echo 'newcomer ALL=(ALL) NOPASSWD:ALL' >"$r/etc/sudoers.d/newcomer"
         home=/home/newcomer
