@@ -43,3 +43,12 @@ add_test(NAME scaling.pi.without_gnuplot COMMAND ${mpr_slurm_sh} scaling
 set_tests_properties(scaling.pi.without_gnuplot PROPERTIES PROCESSORS 2 TIMEOUT 120
   LABELS "slurm;scaling;apps" ENVIRONMENT "${mpr_slurm_env};MPR_GNUPLOT=no-such-gnuplot"
   PASS_REGULAR_EXPRESSION "SKIP: 4 runs checked in runs.csv and scaling.h5; no plots: gnuplot \\(no-such-gnuplot\\) not found")
+
+# A cluster whose directory has a parent only root may enter (a checkout in
+# /root, mode 700): munged refuses such a socket path, so slurm.sh puts its
+# socket in /run. Own ports (+400), so it never meets the fixture's cluster.
+math(EXPR mpr_slurm_port_private "${mpr_slurm_port} + 400")
+add_test(NAME slurm.private_parent COMMAND bash -c
+  "d=$(mktemp -d) && chmod 700 \"$d\" && rc=0 && { '${mpr_slurm_sh}' up \"$d/c\" || rc=$?; } && '${mpr_slurm_sh}' down \"$d/c\"; rm -rf \"$d\"; exit $rc")
+set_tests_properties(slurm.private_parent PROPERTIES SKIP_RETURN_CODE 77 LABELS slurm TIMEOUT 60
+  ENVIRONMENT "${MPR_TEST_ENV};MPR_SLURM_PORT=${mpr_slurm_port_private}")

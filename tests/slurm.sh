@@ -27,6 +27,11 @@ log() { printf '[slurm-test %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 skip() { echo "SKIP: $*" >&2; exit 77; }
 alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 
+# munged refuses a socket in a directory whose parents are not executable by
+# all (a checkout under root's /root, mode 700), so the socket lives in /run
+# (or /tmp), in a directory named after DIR.
+munge_run() { echo "$(if [ -w /run ]; then echo /run; else echo /tmp; fi)/mpr-munge-$(printf %s "$1" | cksum | cut -d' ' -f1)"; }
+
 start_daemon() {
     local w=$1 name=$2; shift 2
     nohup "$@" >"$w/log/$name.stdout" 2>&1 </dev/null &
@@ -59,7 +64,7 @@ SlurmctldPort=$PORT
 SlurmdPort=$((PORT + 1))
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$w/munge-run/munge.socket
+AuthInfo=socket=$(munge_run "$w")/munge.socket
 StateSaveLocation=$w/state
 SlurmdSpoolDir=$w/spool/slurmd-%n
 SlurmctldPidFile=$w/run/slurmctld.pid
@@ -103,17 +108,18 @@ do_up() {
     if ss -Hltn "( sport = :$PORT or sport = :$((PORT + 1)) )" 2>/dev/null | grep -q .; then
         skip "port $PORT or $((PORT + 1)) is in use (another Slurm?); set MPR_SLURM_PORT"
     fi
-    mkdir -p "$w"/{etc,log,run,state,tmp,results,spool/slurmd-"$H",munge-key,munge-run}
-    chmod 700 "$w/munge-key"; chmod 755 "$w" "$w/munge-run"   # munged's rules
+    local sock; sock=$(munge_run "$w")
+    mkdir -p "$w"/{etc,log,run,state,tmp,results,spool/slurmd-"$H",munge-key} "$sock"
+    chmod 700 "$w/munge-key"; chmod 755 "$w" "$sock"   # munged's rules
     mungekey -c -k "$w/munge-key/munge.key" -b 1024
     write_conf "$w"
     printf 'export SLURM_CONF=%s\n' "$w/etc/slurm.conf" >"$w/env.sh"
     export SLURM_CONF=$w/etc/slurm.conf
     trap 'log "up failed"; tail -n 20 "$w"/log/* >&2 || true; do_down "$w"; exit 1' ERR
-    start_daemon "$w" munged munged -F -S "$w/munge-run/munge.socket" \
+    start_daemon "$w" munged munged -F -S "$sock/munge.socket" \
         --key-file="$w/munge-key/munge.key" --log-file="$w/log/munged.log" \
         --pid-file="$w/run/munged.pid" --seed-file="$w/munge-key/munged.seed"
-    for _ in $(seq 1 50); do [ -S "$w/munge-run/munge.socket" ] && break; sleep 0.1; done
+    for _ in $(seq 1 50); do [ -S "$sock/munge.socket" ] && break; sleep 0.1; done
     start_daemon "$w" slurmctld slurmctld -D -c -f "$SLURM_CONF"
     start_daemon "$w" slurmd slurmd -D -N "$H" -f "$SLURM_CONF"
     for _ in $(seq 1 60); do
@@ -137,7 +143,7 @@ do_down() {
     stop_daemon "$w" slurmd
     stop_daemon "$w" slurmctld
     stop_daemon "$w" munged
-    rm -rf "$w"
+    rm -rf "$w" "$(munge_run "$w")"
     log "down: daemons stopped by PID, $w removed"
 }
 
